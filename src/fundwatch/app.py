@@ -1,0 +1,141 @@
+"""One run of fundwatch without the command-line framework: what the global options
+and the environment say (file, as-of, settings, clock), and the read-only views
+(`list`, `upcoming`) shared by the typer commands and the fast path (fast.py).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fundwatch.errors import FundwatchError
+
+if TYPE_CHECKING:
+    from fundwatch.formats import Grid
+    from fundwatch.query import Filters
+    from fundwatch.settings import Settings
+    from fundwatch.store import Watchlist
+    from fundwatch.timeutil import Clock
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+@dataclass
+class State:
+    """What the global options and the environment say, and what follows from them."""
+
+    file: Path | None = None
+    as_of: str | None = None
+    debug: bool = False
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    def reset(self, file: Path | None = None, as_of: str | None = None, debug: bool = False):
+        self.file, self.as_of, self.debug = file, as_of, debug
+        self._cache.clear()
+
+    @property
+    def path(self) -> Path:
+        from fundwatch.settings import watchlist_path
+
+        return watchlist_path(self.file)
+
+    @property
+    def settings(self) -> Settings:
+        if "settings" not in self._cache:
+            from fundwatch.settings import load_settings
+
+            self._cache["settings"] = load_settings()
+        return self._cache["settings"]  # type: ignore[no-any-return]
+
+    @property
+    def clock(self) -> Clock:
+        from fundwatch.timeutil import Clock
+
+        as_of = self.as_of or os.environ.get("FUNDWATCH_AS_OF") or None
+        try:
+            return Clock.at(self.settings.display_timezone, as_of)
+        except FundwatchError as exc:
+            raise FundwatchError(f"--as-of: {exc.message}", exc.hint) from None
+
+    def load(self) -> Watchlist:
+        from fundwatch import store
+
+        return store.load(self.path)
+
+
+def out(text: str) -> None:
+    sys.stdout.write(text)
+
+
+def emit(
+    fmt: str,
+    grid: Callable[[], Grid],
+    data: Callable[[], Any],
+    csv_text: Callable[[], str],
+    empty: str,
+    count: int,
+) -> None:
+    """Print rows in the chosen format; a rich table on a terminal, plain text when piped.
+
+    With no rows, json and csv still print (an empty array, a header); the human
+    formats say so on stderr and print nothing, so that cron mails nothing.
+    """
+    from fundwatch import formats
+
+    if fmt == "json":
+        out(formats.to_json(data()))
+    elif fmt == "csv":
+        out(csv_text())
+    elif count == 0:
+        sys.stderr.write(empty + "\n")
+    elif fmt == "markdown":
+        out(formats.to_markdown(grid()))
+    else:
+        from fundwatch.render import is_terminal, print_grid
+
+        if is_terminal():
+            print_grid(grid())
+        else:
+            out(formats.to_text(grid()))
+
+
+def list_view(state: State, filters: Filters, fmt: str) -> None:
+    from fundwatch import formats
+    from fundwatch.query import Filters, call_rows
+
+    clock = state.clock
+    rows = call_rows(state.load().calls, clock, filters)
+    emit(
+        fmt,
+        lambda: formats.calls_grid(rows, clock),
+        lambda: [formats.call_record(r.call, clock) for r in rows],
+        lambda: formats.calls_csv([r.call for r in rows], clock),
+        "No calls match." if filters != Filters() else "The watchlist is empty.",
+        len(rows),
+    )
+
+
+def upcoming_view(
+    state: State, filters: Filters, within: str, fmt: str, include_done: bool
+) -> None:
+    from fundwatch import formats
+    from fundwatch.query import upcoming_rows
+    from fundwatch.timeutil import parse_duration
+
+    span = parse_duration(within)
+    clock = state.clock
+    start, end = clock.now_utc, span.after(clock.now)
+    calls = state.load().calls_between(start, end)
+    rows = upcoming_rows(calls, clock, span, filters, include_done=include_done)
+    emit(
+        fmt,
+        lambda: formats.upcoming_grid(rows, clock),
+        lambda: [formats.upcoming_record(r) for r in rows],
+        lambda: formats.upcoming_csv(rows),
+        f"Nothing due within {span}.",
+        len(rows),
+    )

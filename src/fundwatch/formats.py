@@ -1,0 +1,276 @@
+"""Rows -> JSON, CSV, Markdown and plain text, each escaped for where it goes.
+
+JSON and CSV are the scripting contract (their keys are in cli-contract.md). The
+human formats share one ``Grid`` so that a terminal table, a piped table and a
+Markdown table show the same columns. Nothing here imports rich.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fundwatch.model import Call, Deadline
+from fundwatch.query import CallRow, DeadlineRow
+from fundwatch.timeutil import Clock, city, human, iso
+
+# --- records (JSON shapes of the contract) ----------------------------------------------
+
+
+def deadline_record(d: Deadline, clock: Clock) -> dict[str, Any]:
+    return {"at": iso(d.local), "label": d.label, "all_day": d.all_day, "days_left": d.days_left(clock)}
+
+
+def call_record(call: Call, clock: Clock) -> dict[str, Any]:
+    nxt = call.next_deadline(clock)
+    return {
+        "id": call.id,
+        "title": call.title,
+        "programme": call.programme,
+        "identifier": call.identifier,
+        "url": call.url,
+        "tags": list(call.tags),
+        "state": call.state,
+        "status": call.status(clock),
+        "opens": iso(call.opens_local()),
+        "timezone": call.timezone,
+        "deadlines": [deadline_record(d, clock) for d in call.deadlines],
+        "next_deadline": iso(nxt.local) if nxt else None,
+        "budget": call.budget,
+        "notes": call.notes,
+    }
+
+
+def upcoming_record(row: DeadlineRow) -> dict[str, Any]:
+    c, d = row.call, row.deadline
+    return {
+        "call_id": c.id,
+        "title": c.title,
+        "programme": c.programme,
+        "identifier": c.identifier,
+        "url": c.url,
+        "at": iso(d.local),
+        "label": d.label,
+        "all_day": d.all_day,
+        "days_left": row.days_left,
+    }
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+
+
+# --- CSV --------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell that a spreadsheet will show as text, never run as a formula.
+
+    Text starting with = + - @, a tab or a carriage return (also after spaces) gets a
+    leading apostrophe, as OWASP advises; numbers are left as numbers.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return value
+    text = str(value)
+    if text.startswith(_FORMULA_START) or text.lstrip(" ").startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def to_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([csv_cell(v) for v in row])
+    return out.getvalue()
+
+
+LIST_CSV = (
+    "id", "title", "programme", "identifier", "url", "tags", "state", "status", "opens",
+    "timezone", "next_deadline", "days_left", "deadlines", "budget", "notes",
+)  # fmt: skip
+
+
+def calls_csv(calls: Sequence[Call], clock: Clock) -> str:
+    rows = []
+    for call in calls:
+        rec = call_record(call, clock)
+        nxt = call.next_deadline(clock)
+        rec["tags"] = "; ".join(call.tags)
+        rec["days_left"] = nxt.days_left(clock) if nxt else None
+        rec["deadlines"] = "; ".join(
+            f"{d['label']}: {d['at']}" if d["label"] else d["at"] for d in rec["deadlines"]
+        )
+        rows.append([rec[k] for k in LIST_CSV])
+    return to_csv(LIST_CSV, rows)
+
+
+UPCOMING_CSV = ("call_id", "title", "programme", "identifier", "url", "at", "label", "all_day",
+                "days_left")  # fmt: skip
+
+
+def upcoming_csv(rows: Sequence[DeadlineRow]) -> str:
+    return to_csv(UPCOMING_CSV, [list(upcoming_record(r).values()) for r in rows])
+
+
+# --- the human grid ---------------------------------------------------------------------
+
+
+@dataclass
+class Grid:
+    """Columns and rows of text, with the days left of each row for colouring by urgency."""
+
+    headers: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    days_left: list[int | None] = field(default_factory=list)
+    links: list[str | None] = field(default_factory=list)  # a row's URL, for Markdown
+    right: frozenset[int] = frozenset()  # right-aligned columns
+    link_column: int = 0
+    caption: str = ""
+
+    def add(self, cells: list[str], days_left: int | None, link: str | None = None) -> None:
+        self.rows.append(cells)
+        self.days_left.append(days_left)
+        self.links.append(link)
+
+
+def when_text(d: Deadline, clock: Clock) -> str:
+    """The deadline in the viewer's zone, with its own zone's time when that differs."""
+    text = human(d.viewed(clock))
+    if d.all_day:
+        return f"{text}, all day"
+    if d.differs_for(clock):
+        own = d.local
+        text += f" ({own:%H:%M} {city(d.timezone)})"
+    return text
+
+
+def days_text(days: int | None) -> str:
+    if days is None:
+        return ""
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    if days < 0:
+        return f"{-days}d ago"
+    return f"{days}d"
+
+
+def zone_caption(clock: Clock) -> str:
+    return f"Times in {clock.tz_name}, as of {human(clock.now)}"
+
+
+def calls_grid(rows: Sequence[CallRow], clock: Clock) -> Grid:
+    grid = Grid(
+        ["ID", "Title", "Programme", "Status", "Next deadline", "Left"],
+        right=frozenset({5}),
+        link_column=1,
+        caption=zone_caption(clock),
+    )
+    for r in rows:
+        c = r.call
+        nxt = ""
+        if r.next is not None:
+            nxt = when_text(r.next, clock)
+            if r.next.label:
+                nxt += f" [{r.next.label}]"
+        left = "" if r.status == "closed" else days_text(r.days_left)
+        grid.add(
+            [c.id, c.title, c.programme or "", r.status, nxt, left],
+            None if r.status == "closed" else r.days_left,
+            c.url,
+        )
+    return grid
+
+
+def upcoming_grid(rows: Sequence[DeadlineRow], clock: Clock) -> Grid:
+    grid = Grid(
+        ["Deadline", "Left", "Call", "Stage", "Programme", "ID"],
+        right=frozenset({1}),
+        link_column=2,
+        caption=zone_caption(clock),
+    )
+    for r in rows:
+        c = r.call
+        grid.add(
+            [when_text(r.deadline, clock), days_text(r.days_left), c.title,
+             r.deadline.label or "", c.programme or "", c.id],
+            r.days_left,
+            c.url,
+        )  # fmt: skip
+    return grid
+
+
+# --- plain text -------------------------------------------------------------------------
+
+
+def cell_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """One line of printable text: runs of white space become one space, and control
+    characters (a terminal escape in a title) become U+FFFD."""
+    return _CONTROL.sub("\ufffd", " ".join(text.split()))
+
+
+def to_text(grid: Grid) -> str:
+    """Aligned columns, no colour, no box drawing, never cropped."""
+    table = [grid.headers] + [[one_line(c) for c in row] for row in grid.rows]
+    widths = [max(cell_width(row[i]) for row in table) for i in range(len(grid.headers))]
+    lines = []
+    for row in table:
+        cells = []
+        for i, cell in enumerate(row):
+            pad = " " * (widths[i] - cell_width(cell))
+            cells.append(pad + cell if i in grid.right else cell + pad)
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+# --- Markdown ---------------------------------------------------------------------------
+
+_MD_SPECIAL = str.maketrans({ch: "\\" + ch for ch in "\\|*_`[]<>~#"})
+
+
+def md_escape(text: str) -> str:
+    """Text for a Markdown table cell: no cell breaks, no markup, no HTML, one line."""
+    return one_line(text).translate(_MD_SPECIAL)
+
+
+def md_link(text: str, url: str | None) -> str:
+    label = md_escape(text)
+    if not url or not url.startswith(("https://", "http://")):
+        return label
+    safe = "".join(ch if ch.isascii() and ch.isprintable() and ch not in " ()<>|\\`" else
+                   "".join(f"%{b:02X}" for b in ch.encode()) for ch in url)  # fmt: skip
+    return f"[{label}]({safe})"
+
+
+def to_markdown(grid: Grid) -> str:
+    align = ["---:" if i in grid.right else "---" for i in range(len(grid.headers))]
+    lines = ["| " + " | ".join(md_escape(h) for h in grid.headers) + " |",
+             "| " + " | ".join(align) + " |"]  # fmt: skip
+    for row, link in zip(grid.rows, grid.links, strict=True):
+        cells = [
+            md_link(c, link) if i == grid.link_column else md_escape(c) for i, c in enumerate(row)
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,114 @@
+"""Which calls and deadlines to show: filters, the call list, the upcoming window."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fundwatch.model import Call, Deadline
+from fundwatch.timeutil import Clock, Duration
+
+# States whose deadlines no longer call for action; `upcoming` leaves them out by default.
+DONE_STATES = ("submitted", "dropped")
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Repeated values of one filter are alternatives (OR); different filters combine (AND)."""
+
+    status: tuple[str, ...] = ()
+    state: tuple[str, ...] = ()
+    tag: tuple[str, ...] = ()
+    programme: tuple[str, ...] = ()
+    search: tuple[str, ...] = ()
+
+    def matches(self, call: Call, clock: Clock) -> bool:
+        if self.state and call.state not in self.state:
+            return False
+        if self.tag:
+            tags = {t.casefold() for t in call.tags}
+            if not any(t.casefold() in tags for t in self.tag):
+                return False
+        if self.programme:
+            programme = (call.programme or "").casefold()
+            if not any(p.casefold() in programme for p in self.programme):
+                return False
+        if self.search:
+            haystack = _haystack(call)
+            if not any(s.casefold() in haystack for s in self.search):
+                return False
+        return not self.status or call.status(clock) in self.status
+
+
+def _haystack(call: Call) -> str:
+    parts = [call.id, call.title, call.programme, call.identifier, call.notes, *call.tags]
+    parts += [d.label for d in call.deadlines]
+    return "\n".join(p for p in parts if p).casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class CallRow:
+    """A call as `list` shows it."""
+
+    call: Call
+    status: str
+    next: Deadline | None
+    days_left: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineRow:
+    """One deadline as `upcoming` shows it."""
+
+    call: Call
+    deadline: Deadline
+    days_left: int
+
+
+def call_rows(calls: Iterable[Call], clock: Clock, filters: Filters = Filters()) -> list[CallRow]:
+    """Every matching call; open and forthcoming by next deadline, then closed ones."""
+    rows = []
+    for call in calls:
+        if not filters.matches(call, clock):
+            continue
+        nxt = call.next_deadline(clock)
+        rows.append(
+            CallRow(call, call.status(clock), nxt, nxt.days_left(clock) if nxt else None)
+        )
+    far = datetime(9999, 1, 1, tzinfo=UTC)
+
+    def key(row: CallRow) -> tuple[bool, object, str]:
+        when = row.next.starts(clock) if row.next else far
+        closed = row.status == "closed"
+        # closed calls: most recently closed first
+        return (closed, -when.timestamp() if closed else when.timestamp(), row.call.id)
+
+    return sorted(rows, key=key)
+
+
+def upcoming_rows(
+    calls: Iterable[Call],
+    clock: Clock,
+    within: Duration,
+    filters: Filters = Filters(),
+    include_done: bool = False,
+) -> list[DeadlineRow]:
+    """Deadlines from now to now + ``within``, soonest first.
+
+    A timed deadline counts when its instant lies in the window (both ends included);
+    an all-day deadline when its day has not ended and it starts by the window's end.
+    """
+    end = within.after(clock.now).astimezone(UTC)
+    skip_done = not include_done and not filters.state
+    rows = []
+    for call in calls:
+        if skip_done and call.state in DONE_STATES:
+            continue
+        if not filters.matches(call, clock):
+            continue
+        for d in call.deadlines:
+            if not d.passed(clock) and d.starts(clock) <= end:
+                rows.append(DeadlineRow(call, d, d.days_left(clock)))
+    rows.sort(key=lambda r: (r.deadline.starts(clock), r.call.id, r.deadline.label or ""))
+    return rows

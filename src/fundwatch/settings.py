@@ -1,0 +1,148 @@
+"""Where things are (watchlist, settings, cache, portal) and the user's settings."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+from fundwatch.errors import BadValue, FundwatchError
+from fundwatch.timeutil import DEFAULT_ZONE, parse_time_of_day, system_zone_name, zone
+
+APP = "fundwatch"
+PORTAL_URL = "https://api.tech.ec.europa.eu/search-api/prod/rest/search"
+DEFAULT_ALARMS = ("14d", "3d", "1d")
+
+# setting -> what it means (shown by `fundwatch config`, checked on load)
+KNOWN = {
+    "display_timezone": "zone in which dates are shown and 'today' is reckoned",
+    "timezone": "zone of new calls' deadlines",
+    "deadline_time": "time given to a deadline typed as a date alone (e.g. 17:00)",
+    "portal_url": "Funding & Tenders Portal search API",
+    "webhook": "chat webhook for `remind --post`",
+    "alarms": "calendar alarms before each deadline",
+    "milestones": "preparation milestones before each deadline (NAME=DUR)",
+}
+
+
+def _platform_dir(kind: str) -> Path:
+    import platformdirs
+
+    getter = {
+        "data": platformdirs.user_data_dir,
+        "config": platformdirs.user_config_dir,
+        "cache": platformdirs.user_cache_dir,
+    }[kind]
+    return Path(getter(APP, appauthor=False))
+
+
+def watchlist_path(option: str | os.PathLike[str] | None = None) -> Path:
+    """``--file`` > ``FUNDWATCH_FILE`` > the user data dir's ``fundwatch/calls.toml``."""
+    chosen = option or os.environ.get("FUNDWATCH_FILE")
+    if chosen:
+        return Path(chosen).expanduser()
+    return _platform_dir("data") / "calls.toml"
+
+
+def config_path() -> Path:
+    """``FUNDWATCH_CONFIG`` > the user config dir's ``fundwatch/config.toml``."""
+    chosen = os.environ.get("FUNDWATCH_CONFIG")
+    if chosen:
+        return Path(chosen).expanduser()
+    return _platform_dir("config") / "config.toml"
+
+
+def cache_dir() -> Path | None:
+    """``FUNDWATCH_CACHE_DIR`` (empty: no cache) > the user cache dir's ``fundwatch``."""
+    chosen = os.environ.get("FUNDWATCH_CACHE_DIR")
+    if chosen is not None:
+        return Path(chosen).expanduser() if chosen else None
+    return _platform_dir("cache")
+
+
+@dataclass(frozen=True)
+class Settings:
+    path: Path
+    exists: bool = False
+    display_timezone: str = "UTC"
+    timezone: str = DEFAULT_ZONE
+    deadline_time: time | None = None
+    portal_url: str = PORTAL_URL
+    webhook: str | None = None
+    alarms: tuple[str, ...] = DEFAULT_ALARMS
+    milestones: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the settings file (absent is fine); bad values are errors naming the file."""
+    path = path or config_path()
+    raw: dict[str, Any] = {}
+    exists = path.is_file()
+    if exists:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FundwatchError(f"{path}: cannot read settings: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            from fundwatch.store import toml_error
+
+            raise toml_error(path, exc) from None
+
+    sources: dict[str, str] = {}
+
+    def pick(key: str, env: str | None, default: Any) -> Any:
+        if env and os.environ.get(env):
+            sources[key] = f"${env}"
+            return os.environ[env]
+        if key in raw:
+            sources[key] = "settings"
+            return raw[key]
+        sources[key] = "default"
+        return default
+
+    try:
+        display = pick("display_timezone", None, None)
+        if display is None:
+            display = system_zone_name()
+            sources["display_timezone"] = "system"
+        display = _text(display, "display_timezone")
+        zone(display)
+        tz = _text(pick("timezone", None, DEFAULT_ZONE), "timezone")
+        zone(tz)
+        dtime = pick("deadline_time", None, None)
+        deadline_time = parse_time_of_day(_text(dtime, "deadline_time")) if dtime else None
+        settings = Settings(
+            path=path,
+            exists=exists,
+            display_timezone=display,
+            timezone=tz,
+            deadline_time=deadline_time,
+            portal_url=_text(pick("portal_url", "FUNDWATCH_PORTAL_URL", PORTAL_URL), "portal_url"),
+            webhook=pick("webhook", "FUNDWATCH_WEBHOOK", None),
+            alarms=_texts(pick("alarms", None, DEFAULT_ALARMS), "alarms"),
+            milestones=_texts(pick("milestones", None, ()), "milestones"),
+            unknown=tuple(k for k in raw if k not in KNOWN),
+            sources=sources,
+        )
+    except BadValue as exc:
+        raise BadValue(f"{path}: {exc.message}", exc.hint) from None
+    return settings
+
+
+def _text(value: Any, key: str) -> str:
+    if not isinstance(value, str):
+        raise BadValue(f"setting '{key}' must be a string, not {type(value).__name__}")
+    return value
+
+
+def _texts(value: Any, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise BadValue(f"setting '{key}' must be a list of strings")
+    return tuple(value)

@@ -1,0 +1,274 @@
+"""Time: zones, dates typed by people, durations, and the clock ("now").
+
+Deadlines are local wall times in an IANA zone (or plain dates); every comparison
+between instants is made in UTC, because Python compares two datetimes that share
+a tzinfo by wall time and gets the hour after a DST change wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fundwatch.errors import BadValue
+
+DEFAULT_ZONE = "Europe/Brussels"
+
+# A typed value is either a date (all-day) or a naive local date-time in some zone.
+When = date | datetime
+
+
+@cache
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone ``name``, or a clear error for anything else."""
+    try:
+        if not name or name != name.strip():
+            raise ValueError(name)
+        return ZoneInfo(name)
+    except Exception:  # ZoneInfoNotFoundError, ValueError, IsADirectoryError, ...
+        raise BadValue(
+            f"unknown time zone '{name}'",
+            hint="use an IANA name such as Europe/Brussels, Europe/Kyiv or America/New_York",
+        ) from None
+
+
+def system_zone_name() -> str:
+    """The IANA name of this machine's zone: $TZ, then /etc/localtime, then UTC."""
+    name = os.environ.get("TZ", "").lstrip(":")
+    if name:
+        return name
+    try:
+        target = os.path.realpath("/etc/localtime")
+        marker = "zoneinfo" + os.sep
+        if marker in target:
+            return target.split(marker, 1)[1]
+    except OSError:
+        pass
+    try:
+        return Path("/etc/timezone").read_text(encoding="utf-8").strip() or "UTC"
+    except OSError:
+        return "UTC"
+
+
+def city(zone_name: str) -> str:
+    """A short human name for a zone: Europe/Brussels -> Brussels."""
+    return zone_name.rsplit("/", 1)[-1].replace("_", " ")
+
+
+# --- dates typed by people ---------------------------------------------------------------
+
+_YEAR_FIRST = re.compile(
+    r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})"
+    r"(?:(?:T|\s+)(?P<rest>\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?))?",
+    re.IGNORECASE,
+)
+_TIME = re.compile(r"(\d{1,2}):(\d{2})")
+# Two defaults that differ in every field: a field that comes out different was not typed.
+_DEFAULT_A = datetime(2001, 1, 1, 1, 1, 1)
+_DEFAULT_B = datetime(2002, 2, 2, 2, 2, 2)
+
+
+def parse_when(text: str, tz: str = DEFAULT_ZONE, default_time: time | None = None) -> When:
+    """Read a date or date-time as a person types it, for a deadline in zone ``tz``.
+
+    ISO first (``2025-11-12`` is 12 November), then day-first (``12/11/2025``,
+    ``12.11.2025``, ``26 November 2025``, each with or without a time). A value with
+    an offset (``2025-11-26T16:00Z``) is converted to ``tz``. A date alone stays a
+    date unless ``default_time`` is given. Impossible dates and junk raise BadValue.
+    """
+    raw = text.strip()
+    if not raw:
+        raise BadValue("empty date", hint="write a date such as 26/11/2025 or 2025-11-26 17:00")
+    m = _YEAR_FIRST.fullmatch(raw)
+    if m:
+        value = _from_iso(raw, m)
+    else:
+        value = _from_day_first(raw)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(zone(tz)).replace(tzinfo=None)
+        return value.replace(microsecond=0)
+    if default_time is not None:
+        return datetime.combine(value, default_time)
+    return value
+
+
+def _from_iso(raw: str, m: re.Match[str]) -> When:
+    y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
+    try:
+        day = date(y, mo, d)
+    except ValueError as exc:
+        raise BadValue(f"'{raw}' is not a valid date: {exc}") from None
+    rest = m["rest"]
+    if not rest:
+        return day
+    try:
+        return datetime.fromisoformat(f"{day.isoformat()}T{_pad_time(rest.replace(' ', ''))}")
+    except ValueError as exc:
+        raise BadValue(f"'{raw}' is not a valid date-time: {exc}") from None
+
+
+def _pad_time(rest: str) -> str:
+    # fromisoformat wants 09:00, people write 9:00.
+    return re.sub(r"^(\d):", r"0\1:", rest)
+
+
+def _from_day_first(raw: str) -> When:
+    import warnings
+
+    from dateutil import parser
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unknown zone names such as "CET"
+            a = parser.parse(raw, dayfirst=True, default=_DEFAULT_A)
+            b = parser.parse(raw, dayfirst=True, default=_DEFAULT_B)
+    except (ValueError, OverflowError) as exc:
+        reason = str(exc).split(":")[0]
+        if "out of range" in reason or "must be in" in reason:
+            raise BadValue(f"'{raw}' is not a valid date: {reason}") from None
+        raise BadValue(
+            f"'{raw}' is not a date",
+            hint="write DD/MM/YYYY, YYYY-MM-DD or '26 November 2025', optionally with HH:MM",
+        ) from None
+    if (a.year, a.month, a.day) != (b.year, b.month, b.day):
+        raise BadValue(
+            f"'{raw}' is not a full date",
+            hint="give day, month and year, such as 26/11/2025",
+        )
+    if (a.hour, a.minute) != (b.hour, b.minute):
+        return a.date()
+    return a if a.second == b.second else a.replace(second=0)
+
+
+def parse_time_of_day(text: str) -> time:
+    """``17:00`` -> time(17, 0)."""
+    m = _TIME.fullmatch(text.strip())
+    if not m or int(m[1]) > 23 or int(m[2]) > 59:
+        raise BadValue(f"'{text}' is not a time of day", hint="write HH:MM, such as 17:00")
+    return time(int(m[1]), int(m[2]))
+
+
+# --- durations ----------------------------------------------------------------------------
+
+_DURATION_PART = re.compile(
+    r"(\d+)\s*(d|days?|w|weeks?|m|months?|y|years?)", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """A span in calendar terms: months (and years) move the date, days the clock."""
+
+    months: int = 0
+    days: int = 0
+    text: str = ""
+
+    def after(self, start: datetime) -> datetime:
+        """``start`` plus this span, in wall-clock time of ``start``'s zone."""
+        local = start.replace(tzinfo=None)
+        if self.months:
+            from dateutil.relativedelta import relativedelta
+
+            local = local + relativedelta(months=self.months)
+        local = local + timedelta(days=self.days)
+        return local.replace(tzinfo=start.tzinfo)
+
+    def before(self, end: datetime) -> datetime:
+        local = end.replace(tzinfo=None)
+        if self.months:
+            from dateutil.relativedelta import relativedelta
+
+            local = local - relativedelta(months=self.months)
+        local = local - timedelta(days=self.days)
+        return local.replace(tzinfo=end.tzinfo)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_duration(text: str) -> Duration:
+    """``10d``, ``2w``, ``3m``, ``1y`` (and sums such as ``1m2w``)."""
+    raw = text.strip()
+    pos, months, days = 0, 0, 0
+    for m in _DURATION_PART.finditer(raw):
+        if raw[pos : m.start()].strip():
+            break
+        n, unit = int(m[1]), m[2][0].lower()
+        if unit == "d":
+            days += n
+        elif unit == "w":
+            days += 7 * n
+        elif unit == "m":
+            months += n
+        else:
+            months += 12 * n
+        pos = m.end()
+    else:
+        if pos and not raw[pos:].strip():
+            return Duration(months, days, raw)
+    raise BadValue(
+        f"'{text}' is not a duration", hint="write a number and a unit: 10d, 2w, 3m or 1y"
+    )
+
+
+# --- the clock ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """'Now' and the viewer's zone; every derived value (status, days left) comes from it."""
+
+    now: datetime  # aware, in the display zone
+    tz_name: str
+    tz: ZoneInfo = field(init=False, repr=False, compare=False)
+    today: date = field(init=False, repr=False, compare=False)
+    now_utc: datetime = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tz", zone(self.tz_name))
+        object.__setattr__(self, "today", self.now.date())
+        object.__setattr__(self, "now_utc", self.now.astimezone(UTC))
+
+    def start_of(self, day: date) -> datetime:
+        """00:00 of ``day`` in the display zone, as a UTC instant."""
+        return datetime.combine(day, time(0), tzinfo=self.tz).astimezone(UTC)
+
+    @classmethod
+    def at(cls, tz_name: str, as_of: str | None = None) -> Clock:
+        """The real clock, or 00:00 of the ``as_of`` day (a time may be given too)."""
+        tz = zone(tz_name)
+        if not as_of:
+            return cls(datetime.now(tz), tz_name)
+        value = parse_when(as_of, tz_name)
+        if not isinstance(value, datetime):
+            value = datetime.combine(value, time(0))
+        return cls(value.replace(tzinfo=tz), tz_name)
+
+
+def localize(value: When, tz_name: str) -> datetime:
+    """A naive local date-time in ``tz_name`` as an aware datetime (dates at 00:00)."""
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time(0))
+    return value.replace(tzinfo=zone(tz_name))
+
+
+def iso(value: When | None) -> str | None:
+    """ISO 8601 for JSON: aware date-times with their offset, dates plain."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+def human(value: When) -> str:
+    """``Wed 26 Nov 2025 17:00`` or ``Wed 26 Nov 2025`` for a date."""
+    if isinstance(value, datetime):
+        return f"{value:%a} {value.day} {value:%b %Y %H:%M}"
+    return f"{value:%a} {value.day} {value:%b %Y}"
