@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,18 +23,19 @@ if TYPE_CHECKING:
 FORMATS = ("table", "json", "csv", "markdown")
 
 
-@dataclass
 class State:
     """What the global options and the environment say, and what follows from them."""
 
-    file: Path | None = None
-    as_of: str | None = None
-    debug: bool = False
-    _cache: dict[str, Any] = field(default_factory=dict)
+    def __init__(
+        self, file: Path | None = None, as_of: str | None = None, debug: bool = False
+    ) -> None:
+        self.reset(file, as_of, debug)
 
-    def reset(self, file: Path | None = None, as_of: str | None = None, debug: bool = False):
+    def reset(
+        self, file: Path | None = None, as_of: str | None = None, debug: bool = False
+    ) -> None:
         self.file, self.as_of, self.debug = file, as_of, debug
-        self._cache.clear()
+        self._cache: dict[str, Any] = {}
 
     @property
     def path(self) -> Path:

@@ -9,11 +9,11 @@ writing it means the file is parsed as usual.
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import pickle
 import sys
+import zlib
 from bisect import bisect_left, bisect_right
 from contextlib import suppress
 from datetime import UTC, datetime, time
@@ -21,9 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from fundwatch import __version__
-from fundwatch.model import Call
+from fundwatch.model import Call, Deadline
 from fundwatch.settings import cache_dir
 from fundwatch.store import Watchlist
+
+# What the pickled objects look like: a change of fields makes old entries stale even
+# when the version number did not move (an editable install).
+LAYOUT = (Call._fields, Call.__slots__, Deadline._fields, Deadline.__slots__)
 
 # All-day deadlines are indexed at 00:00 UTC of their date; the display zone can be
 # 14 h away and the day lasts 24 h, so look two days either side of the window.
@@ -73,13 +77,15 @@ def _where(path: Path) -> Path | None:
     folder = cache_dir()
     if folder is None:
         return None
-    digest = hashlib.sha256(os.fsencode(os.path.abspath(path))).hexdigest()[:24]
-    return folder / f"watchlist-{digest}.marshal"
+    digest = zlib.crc32(os.fsencode(os.path.abspath(path)))
+    return folder / f"watchlist-{digest:08x}.marshal"
 
 
-def _key(stamp: os.stat_result) -> tuple[Any, ...]:
+def _key(path: Path, stamp: os.stat_result) -> tuple[Any, ...]:
     return (
+        os.path.abspath(path),  # two files whose names share a checksum do not mix
         __version__,
+        LAYOUT,
         tuple(sys.version_info[:2]),
         stamp.st_size,
         stamp.st_mtime_ns,
@@ -95,7 +101,7 @@ def get(path: Path, stamp: os.stat_result) -> Watchlist | None:
     try:
         with open(where, "rb") as f:
             key, version, extra, times, owners, blobs = marshal.load(f)
-        if key != _key(stamp):
+        if key != _key(path, stamp):
             return None
         return Snapshot(blobs, times, owners, version, pickle.loads(extra))
     except Exception:  # absent, stale format, truncated: parse the file instead
@@ -112,7 +118,7 @@ def put(path: Path, stamp: os.stat_result, watchlist: Watchlist) -> None:
         for d in call.deadlines
     )
     record = (
-        _key(stamp),
+        _key(path, stamp),
         watchlist.version,
         pickle.dumps(watchlist.extra, protocol=pickle.HIGHEST_PROTOCOL),
         [t for t, _ in index],
@@ -120,7 +126,7 @@ def put(path: Path, stamp: os.stat_result, watchlist: Watchlist) -> None:
         [pickle.dumps(c, protocol=pickle.HIGHEST_PROTOCOL) for c in watchlist.calls],
     )
     with suppress(OSError, ValueError):
-        if _key(os.stat(path)) != _key(stamp):  # changed while we read it
+        if _key(path, os.stat(path)) != _key(path, stamp):  # changed while we read it
             return
         where.parent.mkdir(parents=True, exist_ok=True)
         tmp = where.with_name(f".{where.name}.{os.getpid()}.tmp")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
@@ -123,7 +123,7 @@ def edited_call(
         changes["timezone"] = tz
         if given.deadlines == ():
             changes["deadlines"] = sort_deadlines(
-                [replace(d, timezone=tz) if d.timezone == call.timezone else d
+                [d.replace(timezone=tz) if d.timezone == call.timezone else d
                  for d in call.deadlines]
             )  # fmt: skip
     if given.title is not None:
@@ -152,4 +152,4 @@ def edited_call(
     if given.state is not None:
         changes["state"] = _check_state(given.state)
     changed = [k for k, v in changes.items() if getattr(call, k) != v]
-    return replace(call, **changes), changed
+    return call.replace(**changes), changed

@@ -304,6 +304,7 @@ def config(fmt: FormatOpt = Format.table) -> None:
     from fundwatch.settings import cache_dir
 
     s = STATE.settings
+    sources = s.sources or {}
     path = STATE.path
     if STATE.file:
         file_source = "--file"
@@ -316,14 +317,14 @@ def config(fmt: FormatOpt = Format.table) -> None:
         ("watchlist", str(path), file_source + ("" if path.exists() else ", not created yet")),
         ("settings", str(s.path), "exists" if s.exists else "not found, defaults in use"),
         ("cache", str(cache_dir() or ""), "" if cache_dir() else "disabled"),
-        ("display_timezone", s.display_timezone, s.sources.get("display_timezone", "")),
-        ("timezone", s.timezone, s.sources.get("timezone", "")),
+        ("display_timezone", s.display_timezone, sources.get("display_timezone", "")),
+        ("timezone", s.timezone, sources.get("timezone", "")),
         ("deadline_time", s.deadline_time.strftime("%H:%M") if s.deadline_time else None,
-         s.sources.get("deadline_time", "") + ("" if s.deadline_time else ", dates stay all-day")),
-        ("portal_url", s.portal_url, s.sources.get("portal_url", "")),
-        ("webhook", _host(s.webhook), s.sources.get("webhook", "")),
-        ("alarms", list(s.alarms), s.sources.get("alarms", "")),
-        ("milestones", list(s.milestones), s.sources.get("milestones", "")),
+         sources.get("deadline_time", "") + ("" if s.deadline_time else ", dates stay all-day")),
+        ("portal_url", s.portal_url, sources.get("portal_url", "")),
+        ("webhook", _host(s.webhook), sources.get("webhook", "")),
+        ("alarms", list(s.alarms), sources.get("alarms", "")),
+        ("milestones", list(s.milestones), sources.get("milestones", "")),
         ("today", clock.today.isoformat(), "--as-of" if STATE.as_of else (
             "$FUNDWATCH_AS_OF" if os.environ.get("FUNDWATCH_AS_OF") else "clock")),
     ]  # fmt: skip

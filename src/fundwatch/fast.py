@@ -14,7 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from fundwatch.app import FORMATS, State, list_view, upcoming_view
-from fundwatch.errors import FundwatchError
 
 GLOBAL = {"--file": "file", "-f": "file", "--as-of": "as_of"}
 FILTERS = {"--status": "status", "--state": "state", "--tag": "tag",
@@ -92,6 +91,6 @@ def run(argv: list[str]) -> bool:
             list_view(state, filters, fmt)
         else:
             upcoming_view(state, filters, str(v.get("within", "30d")), fmt, bool(v.get("all")))
-    except FundwatchError:
-        return False  # nothing was printed; typer runs it again and reports the error
+    except Exception:  # FundwatchError or worse: nothing was printed yet
+        return False  # typer runs it again and reports the error its usual way
     return True

@@ -13,7 +13,6 @@ import json
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from fundwatch.model import Call, Deadline
@@ -129,17 +128,23 @@ def upcoming_csv(rows: Sequence[DeadlineRow]) -> str:
 # --- the human grid ---------------------------------------------------------------------
 
 
-@dataclass
 class Grid:
     """Columns and rows of text, with the days left of each row for colouring by urgency."""
 
-    headers: list[str]
-    rows: list[list[str]] = field(default_factory=list)
-    days_left: list[int | None] = field(default_factory=list)
-    links: list[str | None] = field(default_factory=list)  # a row's URL, for Markdown
-    right: frozenset[int] = frozenset()  # right-aligned columns
-    link_column: int = 0
-    caption: str = ""
+    def __init__(
+        self,
+        headers: list[str],
+        right: frozenset[int] = frozenset(),  # right-aligned columns
+        link_column: int = 0,  # the column Markdown links to the row's URL
+        caption: str = "",
+    ) -> None:
+        self.headers = headers
+        self.right = right
+        self.link_column = link_column
+        self.caption = caption
+        self.rows: list[list[str]] = []
+        self.days_left: list[int | None] = []
+        self.links: list[str | None] = []
 
     def add(self, cells: list[str], days_left: int | None, link: str | None = None) -> None:
         self.rows.append(cells)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -14,22 +13,66 @@ STATES = ("watching", "preparing", "submitted", "dropped")
 STATUSES = ("forthcoming", "open", "closed")
 
 
-# Call and Deadline have no __slots__: pickle (the watchlist cache) restores a plain
-# __dict__ several times faster than it calls a frozen dataclass's __setstate__.
-@dataclass(frozen=True)
-class Deadline:
+class Record:
+    """A value object: equality, repr, pickling and ``replace()`` from its ``_fields``.
+
+    Not a dataclass: importing dataclasses (and inspect with it) costs ~20 ms, and
+    making each class another ~2 ms, a third of the start-up budget of
+    `fundwatch upcoming`. Treat instances as immutable.
+    """
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, k) for k in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._fields)
+        return f"{type(self).__name__}({args})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), self._values())
+
+    def replace(self, **changes: Any) -> Any:
+        """A copy with some fields changed."""
+        values = dict(zip(self._fields, self._values(), strict=True))
+        values.update(changes)
+        return type(self)(**values)
+
+
+class Deadline(Record):
     """One deadline: a local date-time in ``timezone``, or a date alone (all-day)."""
 
+    __slots__ = ("at", "extra", "label", "timezone", "utc")
+    _fields = ("at", "timezone", "label", "extra")
     at: When
-    timezone: str = DEFAULT_ZONE
-    label: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
-    # the instant of a timed deadline, worked out once
-    utc: datetime | None = field(init=False, default=None, repr=False, compare=False)
+    timezone: str
+    label: str | None
+    extra: dict[str, Any]
+    utc: datetime | None  # the instant of a timed deadline, worked out once
 
-    def __post_init__(self) -> None:
-        if isinstance(self.at, datetime):
-            object.__setattr__(self, "utc", localize(self.at, self.timezone).astimezone(UTC))
+    def __init__(
+        self,
+        at: When,
+        timezone: str = DEFAULT_ZONE,
+        label: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.at = at
+        self.timezone = timezone
+        self.label = label
+        self.extra = extra if extra is not None else {}
+        self.utc = (
+            localize(at, timezone).astimezone(UTC) if isinstance(at, datetime) else None
+        )
 
     @property
     def all_day(self) -> bool:
@@ -85,23 +128,56 @@ def sort_deadlines(deadlines: list[Deadline] | tuple[Deadline, ...]) -> tuple[De
     return tuple(sorted(deadlines, key=_sort_key))
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(Record):
     """A funding call on the watchlist. ``extra`` holds keys fundwatch does not know."""
 
+    __slots__ = ("budget", "deadlines", "extra", "id", "identifier", "notes", "opens",
+                 "programme", "state", "tags", "timezone", "title", "url")  # fmt: skip
+    _fields = ("id", "title", "deadlines", "programme", "identifier", "url", "opens",
+               "timezone", "tags", "budget", "notes", "state", "extra")  # fmt: skip
     id: str
     title: str
     deadlines: tuple[Deadline, ...]
-    programme: str | None = None
-    identifier: str | None = None
-    url: str | None = None
-    opens: When | None = None
-    timezone: str = DEFAULT_ZONE
-    tags: tuple[str, ...] = ()
-    budget: int | float | str | None = None
-    notes: str | None = None
-    state: str = "watching"
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    programme: str | None
+    identifier: str | None
+    url: str | None
+    opens: When | None
+    timezone: str
+    tags: tuple[str, ...]
+    budget: int | float | str | None
+    notes: str | None
+    state: str
+    extra: dict[str, Any]
+
+    def __init__(
+        self,
+        id: str,
+        title: str,
+        deadlines: tuple[Deadline, ...],
+        programme: str | None = None,
+        identifier: str | None = None,
+        url: str | None = None,
+        opens: When | None = None,
+        timezone: str = DEFAULT_ZONE,
+        tags: tuple[str, ...] = (),
+        budget: int | float | str | None = None,
+        notes: str | None = None,
+        state: str = "watching",
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.deadlines = tuple(deadlines)
+        self.programme = programme
+        self.identifier = identifier
+        self.url = url
+        self.opens = opens
+        self.timezone = timezone
+        self.tags = tuple(tags)
+        self.budget = budget
+        self.notes = notes
+        self.state = state
+        self.extra = extra if extra is not None else {}
 
     def next_deadline(self, clock: Clock) -> Deadline | None:
         """The first deadline not yet passed, else the last one."""

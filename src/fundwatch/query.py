@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from fundwatch.model import Call, Deadline
 from fundwatch.timeutil import Clock, Duration
@@ -13,8 +13,7 @@ from fundwatch.timeutil import Clock, Duration
 DONE_STATES = ("submitted", "dropped")
 
 
-@dataclass(frozen=True, slots=True)
-class Filters:
+class Filters(NamedTuple):
     """Repeated values of one filter are alternatives (OR); different filters combine (AND)."""
 
     status: tuple[str, ...] = ()
@@ -47,8 +46,7 @@ def _haystack(call: Call) -> str:
     return "\n".join(p for p in parts if p).casefold()
 
 
-@dataclass(frozen=True, slots=True)
-class CallRow:
+class CallRow(NamedTuple):
     """A call as `list` shows it."""
 
     call: Call
@@ -57,8 +55,7 @@ class CallRow:
     days_left: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class DeadlineRow:
+class DeadlineRow(NamedTuple):
     """One deadline as `upcoming` shows it."""
 
     call: Call

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import tomllib
-from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from fundwatch.errors import BadValue, FundwatchError
 from fundwatch.timeutil import DEFAULT_ZONE, parse_time_of_day, system_zone_name, zone
@@ -63,8 +61,7 @@ def cache_dir() -> Path | None:
     return _platform_dir("cache")
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     path: Path
     exists: bool = False
     display_timezone: str = "UTC"
@@ -75,7 +72,7 @@ class Settings:
     alarms: tuple[str, ...] = DEFAULT_ALARMS
     milestones: tuple[str, ...] = ()
     unknown: tuple[str, ...] = ()
-    sources: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] | None = None
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -84,6 +81,8 @@ def load_settings(path: Path | None = None) -> Settings:
     raw: dict[str, Any] = {}
     exists = path.is_file()
     if exists:
+        import tomllib
+
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:

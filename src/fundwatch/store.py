@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from fundwatch import __version__
 from fundwatch.errors import BadValue, NotFound, WatchlistError
@@ -86,8 +84,7 @@ class Watchlist:
         return call
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     line: int | None
     message: str
     hint: str | None = None
@@ -101,7 +98,7 @@ class Problem:
 # --- reading -----------------------------------------------------------------------------
 
 
-def toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> WatchlistError:
+def toml_error(path: Path, exc: ValueError) -> WatchlistError:
     """``calls.toml line 14: invalid date or datetime`` from tomllib's message."""
     text = str(exc)
     m = re.search(r"\s*\(at line (\d+), column (\d+)\)", text)
@@ -113,6 +110,8 @@ def toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> WatchlistError:
 
 def parse(text: str, path: Path) -> tuple[Watchlist, list[Problem]]:
     """Parse and validate watchlist text; every problem is returned with its line."""
+    import tomllib
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from contextlib import suppress
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from fundwatch.errors import BadValue
@@ -84,6 +85,10 @@ def parse_when(text: str, tz: str = DEFAULT_ZONE, default_time: time | None = No
     raw = text.strip()
     if not raw:
         raise BadValue("empty date", hint="write a date such as 26/11/2025 or 2025-11-26 17:00")
+    if len(raw) == 10 and raw[4] == raw[7] == "-":
+        # the common case (a plain ISO date) without compiling a regex
+        with suppress(ValueError):
+            return _dated(date.fromisoformat(raw), default_time)
     m = _YEAR_FIRST.fullmatch(raw)
     if m:
         value = _from_iso(raw, m)
@@ -93,9 +98,11 @@ def parse_when(text: str, tz: str = DEFAULT_ZONE, default_time: time | None = No
         if value.tzinfo is not None:
             value = value.astimezone(zone(tz)).replace(tzinfo=None)
         return value.replace(microsecond=0)
-    if default_time is not None:
-        return datetime.combine(value, default_time)
-    return value
+    return _dated(value, default_time)
+
+
+def _dated(value: date, default_time: time | None) -> When:
+    return datetime.combine(value, default_time) if default_time is not None else value
 
 
 def _from_iso(raw: str, m: re.Match[str]) -> When:
@@ -161,8 +168,7 @@ _DURATION_PART = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Duration:
+class Duration(NamedTuple):
     """A span in calendar terms: months (and years) move the date, days the clock."""
 
     months: int = 0
@@ -220,20 +226,20 @@ def parse_duration(text: str) -> Duration:
 # --- the clock ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
 class Clock:
     """'Now' and the viewer's zone; every derived value (status, days left) comes from it."""
 
-    now: datetime  # aware, in the display zone
-    tz_name: str
-    tz: ZoneInfo = field(init=False, repr=False, compare=False)
-    today: date = field(init=False, repr=False, compare=False)
-    now_utc: datetime = field(init=False, repr=False, compare=False)
+    __slots__ = ("now", "now_utc", "today", "tz", "tz_name")
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "tz", zone(self.tz_name))
-        object.__setattr__(self, "today", self.now.date())
-        object.__setattr__(self, "now_utc", self.now.astimezone(UTC))
+    def __init__(self, now: datetime, tz_name: str) -> None:
+        self.now = now  # aware, in the display zone
+        self.tz_name = tz_name
+        self.tz = zone(tz_name)
+        self.today = now.date()
+        self.now_utc = now.astimezone(UTC)
+
+    def __repr__(self) -> str:
+        return f"Clock({self.now.isoformat()!r}, {self.tz_name!r})"
 
     def start_of(self, day: date) -> datetime:
         """00:00 of ``day`` in the display zone, as a UTC instant."""
