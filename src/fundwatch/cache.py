@@ -55,7 +55,7 @@ class Snapshot(Watchlist):
             call = self._loaded[i] = pickle.loads(self._blobs[i])
         return call
 
-    @property  # type: ignore[override]
+    @property
     def calls(self) -> list[Call]:
         if self._all is None:
             self._all = [self._call(i) for i in range(len(self._blobs))]
@@ -113,9 +113,7 @@ def put(path: Path, stamp: os.stat_result, watchlist: Watchlist) -> None:
     if where is None:
         return
     index = sorted(
-        (_instant(d.utc, d.at), i)
-        for i, call in enumerate(watchlist.calls)
-        for d in call.deadlines
+        (_instant(d.utc, d.at), i) for i, call in enumerate(watchlist.calls) for d in call.deadlines
     )
     record = (
         _key(path, stamp),

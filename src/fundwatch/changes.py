@@ -75,9 +75,7 @@ def _opens(text: str, tz: str) -> When | None:
         raise BadValue(f"--opens: {exc.message}", exc.hint) from None
 
 
-def new_call(
-    given: CallInput, taken: set[str], default_tz: str, default_time: time | None
-) -> Call:
+def new_call(given: CallInput, taken: set[str], default_tz: str, default_time: time | None) -> Call:
     """A call from `add`'s options; its id is derived from the title unless given."""
     if not given.title or not given.title.strip():
         raise BadValue("the title is empty")
@@ -86,7 +84,9 @@ def new_call(
     if given.id:
         call_id = _check_id(given.id)
         if call_id in taken:
-            raise BadValue(f"id '{call_id}' is already in the watchlist", hint="choose another --id")
+            raise BadValue(
+                f"id '{call_id}' is already in the watchlist", hint="choose another --id"
+            )
     else:
         call_id = unique_id(slugify(given.title), taken)
     if not given.deadlines:

@@ -13,7 +13,7 @@ import inspect
 import os
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -52,25 +52,23 @@ AsOfOpt = Annotated[
         show_default=False,
     ),
 ]  # fmt: skip
-DebugOpt = Annotated[
-    bool, typer.Option("--debug", help="Show tracebacks (env FUNDWATCH_DEBUG=1).")
-]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (env FUNDWATCH_DEBUG=1).")]
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     forthcoming = "forthcoming"
     open = "open"
     closed = "closed"
 
 
-class CallState(str, Enum):
+class CallState(StrEnum):
     watching = "watching"
     preparing = "preparing"
     submitted = "submitted"
     dropped = "dropped"
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"

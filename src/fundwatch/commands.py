@@ -47,7 +47,9 @@ def sample_text() -> str:
 
 @command()
 def init(
-    sample: Annotated[bool, typer.Option("--sample", help="Fill it with the bundled calls.")] = False,
+    sample: Annotated[
+        bool, typer.Option("--sample", help="Fill it with the bundled calls.")
+    ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing watchlist (kept as .bak).")
     ] = False,
@@ -62,7 +64,8 @@ def init(
         old = path.read_bytes() if path.exists() else None
         if old is not None and not force:
             raise FundwatchError(
-                f"{path} already exists", hint="use --force to replace it; the old one is kept as .bak"
+                f"{path} already exists",
+                hint="use --force to replace it; the old one is kept as .bak",
             )
         store.commit(path, old, text.encode("utf-8"))
     what = f"{count} sample calls" if sample else "no calls yet"
@@ -74,12 +77,12 @@ def init(
 def _input(**given: Any) -> Any:
     from fundwatch.changes import CallInput
 
-    values = {k: (v.value if isinstance(v, CallState) else v) for k, v in given.items()}
-    for key in ("deadlines", "tags"):
-        if values.get(key) is not None:
-            values[key] = tuple(values[key])
-    if values.get("deadlines") is None:
-        values["deadlines"] = ()
+    values: dict[str, Any] = {
+        k: (v.value if isinstance(v, CallState) else v) for k, v in given.items()
+    }
+    values["deadlines"] = tuple(values.get("deadlines") or ())
+    if values.get("tags") is not None:
+        values["tags"] = tuple(values["tags"])
     return CallInput(**values)
 
 
@@ -95,7 +98,8 @@ OpensOpt = Annotated[str | None, typer.Option("--opens", metavar="WHEN", help="O
 IdOpt = Annotated[str | None, typer.Option("--id", help="Id (default: from the title).")]
 ProgrammeOpt = Annotated[str | None, typer.Option("--programme", help="Programme name.")]
 IdentifierOpt = Annotated[
-    str | None, typer.Option("--identifier", help="Official topic id, e.g. HORIZON-CL3-2025-01-SSRI-04.")
+    str | None,
+    typer.Option("--identifier", help="Official topic id, e.g. HORIZON-CL3-2025-01-SSRI-04."),
 ]
 UrlOpt = Annotated[str | None, typer.Option("--url", help="Link to the call.")]
 TagOpt = Annotated[list[str] | None, typer.Option("--tag", help="A tag; repeatable.")]

@@ -23,7 +23,12 @@ from fundwatch.timeutil import Clock, city, human, iso
 
 
 def deadline_record(d: Deadline, clock: Clock) -> dict[str, Any]:
-    return {"at": iso(d.local), "label": d.label, "all_day": d.all_day, "days_left": d.days_left(clock)}
+    return {
+        "at": iso(d.local),
+        "label": d.label,
+        "all_day": d.all_day,
+        "days_left": d.days_left(clock),
+    }
 
 
 def call_record(call: Call, clock: Clock) -> dict[str, Any]:

@@ -28,9 +28,9 @@ class Record:
         return tuple(getattr(self, k) for k in self._fields)
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
+        if not isinstance(other, Record) or type(other) is not type(self):
             return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
+        return self._values() == other._values()
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -70,9 +70,7 @@ class Deadline(Record):
         self.timezone = timezone
         self.label = label
         self.extra = extra if extra is not None else {}
-        self.utc = (
-            localize(at, timezone).astimezone(UTC) if isinstance(at, datetime) else None
-        )
+        self.utc = localize(at, timezone).astimezone(UTC) if isinstance(at, datetime) else None
 
     @property
     def all_day(self) -> bool:
@@ -210,8 +208,8 @@ def slugify(text: str, limit: int = 40) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     if len(slug) > limit:
-        cut = slug[:limit]
-        slug = cut.rsplit("-", 1)[0] if "-" in cut else cut
+        cut = slug[: limit + 1]  # a word ending right at the limit stays whole
+        slug = cut.rsplit("-", 1)[0] if "-" in cut else slug[:limit]
     return slug or "call"
 
 
@@ -225,4 +223,3 @@ def unique_id(base: str, taken: set[str] | frozenset[str]) -> str:
 
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-

@@ -40,6 +40,9 @@ class Filters(NamedTuple):
         return not self.status or call.status(clock) in self.status
 
 
+NO_FILTERS = Filters()
+
+
 def _haystack(call: Call) -> str:
     parts = [call.id, call.title, call.programme, call.identifier, call.notes, *call.tags]
     parts += [d.label for d in call.deadlines]
@@ -63,16 +66,14 @@ class DeadlineRow(NamedTuple):
     days_left: int
 
 
-def call_rows(calls: Iterable[Call], clock: Clock, filters: Filters = Filters()) -> list[CallRow]:
+def call_rows(calls: Iterable[Call], clock: Clock, filters: Filters = NO_FILTERS) -> list[CallRow]:
     """Every matching call; open and forthcoming by next deadline, then closed ones."""
     rows = []
     for call in calls:
         if not filters.matches(call, clock):
             continue
         nxt = call.next_deadline(clock)
-        rows.append(
-            CallRow(call, call.status(clock), nxt, nxt.days_left(clock) if nxt else None)
-        )
+        rows.append(CallRow(call, call.status(clock), nxt, nxt.days_left(clock) if nxt else None))
     far = datetime(9999, 1, 1, tzinfo=UTC)
 
     def key(row: CallRow) -> tuple[bool, object, str]:
@@ -88,7 +89,7 @@ def upcoming_rows(
     calls: Iterable[Call],
     clock: Clock,
     within: Duration,
-    filters: Filters = Filters(),
+    filters: Filters = NO_FILTERS,
     include_done: bool = False,
 ) -> list[DeadlineRow]:
     """Deadlines from now to now + ``within``, soonest first.

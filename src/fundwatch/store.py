@@ -18,7 +18,6 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from fundwatch import __version__
 from fundwatch.errors import BadValue, NotFound, WatchlistError
 from fundwatch.model import ID_PATTERN, STATES, Call, Deadline, slugify, sort_deadlines, unique_id
 from fundwatch.timeutil import DEFAULT_ZONE, When, parse_when, zone
@@ -156,7 +155,9 @@ class _Reader:
             return keys.get(key or "", start)
         return self._top.get("calls")
 
-    def problem(self, index: int | None, key: str | None, message: str, hint: str | None = None):
+    def problem(
+        self, index: int | None, key: str | None, message: str, hint: str | None = None
+    ) -> None:
         self.problems.append(Problem(self.line(index, key), message, hint))
 
     def read(self, data: dict[str, Any]) -> tuple[Watchlist, list[Problem]]:
@@ -192,14 +193,16 @@ class _Reader:
         before = len(self.problems)
         title = raw.get("title")
         if not isinstance(title, str) or not title.strip():
-            self.problem(index, "title", "call has no title", hint="add title = \"...\"")
+            self.problem(index, "title", "call has no title", hint='add title = "..."')
             title = ""
         call_id = raw.get("id")
         if call_id is None:
             call_id = unique_id(slugify(title), set(seen))
         elif not isinstance(call_id, str) or not ID_PATTERN.fullmatch(call_id):
             self.problem(
-                index, "id", f"id {call_id!r} is not a slug",
+                index,
+                "id",
+                f"id {call_id!r} is not a slug",
                 hint="use letters, digits, '-', '_' and '.', such as eic-accelerator-2026",
             )
             call_id = f"#{index + 1}"
@@ -226,7 +229,10 @@ class _Reader:
         state = raw.get("state", "watching")
         if state not in STATES:
             self.problem(
-                index, "state", f"{name}: unknown state {state!r}", hint="one of " + ", ".join(STATES)
+                index,
+                "state",
+                f"{name}: unknown state {state!r}",
+                hint="one of " + ", ".join(STATES),
             )
             state = "watching"
         tags = raw.get("tags", [])
@@ -263,10 +269,16 @@ class _Reader:
             **fields,
         )
 
-    def deadlines(self, index: int, raw: dict[str, Any], tz: str, name: str) -> tuple[Deadline, ...]:
+    def deadlines(
+        self, index: int, raw: dict[str, Any], tz: str, name: str
+    ) -> tuple[Deadline, ...]:
         if "deadline" in raw and "deadlines" in raw:
-            self.problem(index, "deadlines", f"{name}: has both 'deadline' and 'deadlines'",
-                         hint="keep one of them")
+            self.problem(
+                index,
+                "deadlines",
+                f"{name}: has both 'deadline' and 'deadlines'",
+                hint="keep one of them",
+            )
             return ()
         if "deadline" in raw:
             items: list[Any] = [raw["deadline"]]
@@ -277,8 +289,9 @@ class _Reader:
             if not isinstance(items, list):
                 items = [items]
         if not items:
-            self.problem(index, None, f"{name} has no deadline",
-                         hint="add deadline = 2026-01-20T17:00:00")
+            self.problem(
+                index, None, f"{name} has no deadline", hint="add deadline = 2026-01-20T17:00:00"
+            )
             return ()
         out: list[Deadline] = []
         for n, item in enumerate(items, 1):
@@ -297,8 +310,12 @@ class _Reader:
                     self.problem(index, key, f"{where}: label must be a string")
                     continue
                 if "at" not in item:
-                    self.problem(index, key, f"{where} has no 'at'",
-                                 hint="write { at = 2026-01-20T17:00:00, label = \"...\" }")
+                    self.problem(
+                        index,
+                        key,
+                        f"{where} has no 'at'",
+                        hint='write { at = 2026-01-20T17:00:00, label = "..." }',
+                    )
                     continue
                 at = self.when(index, key, item["at"], d_tz, where)
                 extra = {k: v for k, v in item.items() if k not in DEADLINE_KEYS}
@@ -321,9 +338,9 @@ class _Reader:
 def to_when(value: Any, tz: str) -> When:
     """A TOML value (date, local or offset date-time, or a typed string) as a local When."""
     if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(zone(tz)).replace(tzinfo=None)
-        return value
+        if value.tzinfo is None:
+            return value
+        return value.astimezone(zone(tz)).replace(tzinfo=None)
     if isinstance(value, date):
         return value
     if isinstance(value, str):
@@ -393,7 +410,7 @@ def doubts(watchlist: Watchlist) -> list[str]:
             if isinstance(first, datetime) != isinstance(opens, datetime):
                 first = first.date() if isinstance(first, datetime) else first
                 opens = opens.date() if isinstance(opens, datetime) else opens
-            if first < opens:  # type: ignore[operator]
+            if first < opens:  # both dates or both date-times after the lines above
                 notes.append(f"call '{call.id}': first deadline is before it opens")
     return notes
 

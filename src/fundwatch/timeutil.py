@@ -90,10 +90,7 @@ def parse_when(text: str, tz: str = DEFAULT_ZONE, default_time: time | None = No
         with suppress(ValueError):
             return _dated(date.fromisoformat(raw), default_time)
     m = _YEAR_FIRST.fullmatch(raw)
-    if m:
-        value = _from_iso(raw, m)
-    else:
-        value = _from_day_first(raw)
+    value = _from_iso(raw, m) if m else _from_day_first(raw)
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(zone(tz)).replace(tzinfo=None)
@@ -115,7 +112,7 @@ def _from_iso(raw: str, m: re.Match[str]) -> When:
     if not rest:
         return day
     try:
-        return datetime.fromisoformat(f"{day.isoformat()}T{_pad_time(rest.replace(' ', ''))}")
+        return datetime.fromisoformat(f"{day.isoformat()}T{_pad_time(rest.replace(' ', '').upper())}")
     except ValueError as exc:
         raise BadValue(f"'{raw}' is not a valid date-time: {exc}") from None
 
@@ -125,7 +122,30 @@ def _pad_time(rest: str) -> str:
     return re.sub(r"^(\d):", r"0\1:", rest)
 
 
+_NUMERIC = re.compile(
+    r"(?P<d>\d{1,2})(?P<sep>[/.-])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"
+    r"(?:(?:\s+|T)(?P<h>\d{1,2}):(?P<min>\d{2})(?::(?P<s>\d{2}))?)?"
+)
+
+
 def _from_day_first(raw: str) -> When:
+    m = _NUMERIC.fullmatch(raw)
+    if m:
+        # 12/11/2025 is 12 November, and 12/13/2025 an error: dateutil would
+        # quietly read the latter month-first.
+        year = int(m["y"]) + (2000 if len(m["y"]) == 2 else 0)
+        try:
+            day = date(year, int(m["m"]), int(m["d"]))
+            if m["h"] is None:
+                return day
+            return datetime.combine(day, time(int(m["h"]), int(m["min"]), int(m["s"] or 0)))
+        except ValueError as exc:
+            raise BadValue(f"'{raw}' is not a valid date: {exc}", hint="write DD/MM/YYYY") from None
+    return _from_words(raw)
+
+
+def _from_words(raw: str) -> When:
+    """`26 November 2025 17:00` and other forms with words, through dateutil."""
     import warnings
 
     from dateutil import parser
@@ -150,7 +170,8 @@ def _from_day_first(raw: str) -> When:
         )
     if (a.hour, a.minute) != (b.hour, b.minute):
         return a.date()
-    return a if a.second == b.second else a.replace(second=0)
+    result: datetime = a if a.second == b.second else a.replace(second=0)
+    return result
 
 
 def parse_time_of_day(text: str) -> time:
@@ -163,9 +184,7 @@ def parse_time_of_day(text: str) -> time:
 
 # --- durations ----------------------------------------------------------------------------
 
-_DURATION_PART = re.compile(
-    r"(\d+)\s*(d|days?|w|weeks?|m|months?|y|years?)", re.IGNORECASE
-)
+_DURATION_PART = re.compile(r"(\d+)\s*(days?|d|weeks?|w|months?|m|years?|y)(?![a-z])", re.IGNORECASE)
 
 
 class Duration(NamedTuple):
@@ -232,9 +251,9 @@ class Clock:
     __slots__ = ("now", "now_utc", "today", "tz", "tz_name")
 
     def __init__(self, now: datetime, tz_name: str) -> None:
-        self.now = now  # aware, in the display zone
         self.tz_name = tz_name
         self.tz = zone(tz_name)
+        self.now = now.astimezone(self.tz)  # aware, in the display zone
         self.today = now.date()
         self.now_utc = now.astimezone(UTC)
 
