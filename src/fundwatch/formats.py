@@ -142,9 +142,13 @@ class Grid:
         right: frozenset[int] = frozenset(),  # right-aligned columns
         link_column: int = 0,  # the column Markdown links to the row's URL
         caption: str = "",
+        keep: frozenset[int] = frozenset(),  # never wrapped on a terminal
+        squeeze: frozenset[int] = frozenset(),  # cut short first on a narrow terminal
     ) -> None:
         self.headers = headers
         self.right = right
+        self.keep = keep
+        self.squeeze = squeeze
         self.link_column = link_column
         self.caption = caption
         self.rows: list[list[str]] = []
@@ -164,7 +168,8 @@ def when_text(d: Deadline, clock: Clock) -> str:
         return f"{text}, all day"
     if d.differs_for(clock):
         own = d.local
-        text += f" ({own:%H:%M} {city(d.timezone)})"
+        # on its own line in a terminal table; one_line() joins it for plain text
+        text += f"\n({own:%H:%M} {city(d.timezone)})"
     return text
 
 
@@ -190,6 +195,8 @@ def calls_grid(rows: Sequence[CallRow], clock: Clock) -> Grid:
         right=frozenset({5}),
         link_column=1,
         caption=zone_caption(clock),
+        keep=frozenset({3, 4, 5}),
+        squeeze=frozenset({2}),
     )
     for r in rows:
         c = r.call
@@ -213,6 +220,8 @@ def upcoming_grid(rows: Sequence[DeadlineRow], clock: Clock) -> Grid:
         right=frozenset({1}),
         link_column=2,
         caption=zone_caption(clock),
+        keep=frozenset({0, 1}),
+        squeeze=frozenset({4}),
     )
     for r in rows:
         c = r.call

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from fundwatch.formats import Grid, one_line
 
@@ -28,6 +28,17 @@ def is_terminal(stream: TextIO | None = None) -> bool:
         return False
 
 
+def _cell(text: str) -> Any:
+    """A cell's text; a second line (the deadline's own zone) is dimmed."""
+    from rich.text import Text
+
+    first, _, rest = text.partition("\n")
+    cell = Text(one_line(first))
+    if rest:
+        cell.append("\n" + one_line(rest), style="dim")
+    return cell
+
+
 def print_grid(grid: Grid, stream: TextIO | None = None) -> None:
     """A rich table on a terminal (colour unless NO_COLOR is set)."""
     from rich import box
@@ -42,11 +53,22 @@ def print_grid(grid: Grid, stream: TextIO | None = None) -> None:
         caption=grid.caption or None,
         caption_justify="left",
         pad_edge=False,
+        padding=(0, 1),
     )
-    for i, header in enumerate(grid.headers):
-        table.add_column(header, justify="right" if i in grid.right else "left", overflow="fold")
+    # On a narrow terminal the squeezable columns (programme) go, rather than the id.
+    shown = [i for i in range(len(grid.headers)) if console.width >= 110 or i not in grid.squeeze]
+    for i in shown:
+        header = grid.headers[i]
+        table.add_column(
+            header,
+            justify="right" if i in grid.right else "left",
+            no_wrap=i in grid.keep or i in grid.squeeze,
+            overflow="ellipsis" if i in grid.squeeze else "fold",
+            max_width=24 if i in grid.squeeze else None,
+            min_width=None if i in grid.keep or i in grid.squeeze else 12,
+        )
     for row, days in zip(grid.rows, grid.days_left, strict=True):
-        table.add_row(*(Text(one_line(c)) for c in row), style=urgency_style(days))
+        table.add_row(*(_cell(row[i]) for i in shown), style=urgency_style(days))
     console.print(table)
 
 
