@@ -21,7 +21,7 @@ import pytest
 
 from fundwatch import cache, store
 from fundwatch.errors import WatchlistError
-from fundwatch.model import Call, Deadline
+from fundwatch.model import Call, Deadline, sort_deadlines
 from fundwatch.query import upcoming_rows
 from fundwatch.timeutil import Clock, Duration
 
@@ -87,7 +87,7 @@ def test_sample_round_trip_keeps_every_field(sample: Path) -> None:
         "eic-accelerator-2026",
     ]
     assert second.version == first.version == 1
-    assert second.calls == first.calls  # dataclass equality: every compared field
+    assert second.calls == first.calls  # value equality over every field
     for a, b in zip(first.calls, second.calls, strict=True):
         assert (a.id, a.title, a.programme, a.identifier, a.url) == (
             b.id, b.title, b.programme, b.identifier, b.url,
@@ -220,7 +220,7 @@ def _check_unknown_keys(watchlist: store.Watchlist) -> None:
     assert calls["c"].deadlines[0].label is None
 
 
-def test_unknown_keys_are_read(tmp_path: Path) -> None:
+def test_unknown_keys_are_read() -> None:
     _check_unknown_keys(parse_ok(UNKNOWN))
 
 
@@ -544,17 +544,16 @@ def _every_problem_file() -> tuple[str, list[int]]:
     """One watchlist with a problem in each call (and the version); the expected lines."""
     parts = [
         "version = 99\n\n",
-        "[[calls]]\nid = \"good\"\ntitle = \"Good\"\ndeadline = 2026-01-20T17:00:00\n\n",
-        "[[calls]]\nid = \"s\"\ntitle = \"S\"\ndeadline = \"31/02/2026\"\n\n",
-        "[[calls]]\nid = \"z\"\ntitle = \"Z\"\ntimezone = \"Europe/Brusels\"\n"
+        '[[calls]]\nid = "good"\ntitle = "Good"\ndeadline = 2026-01-20T17:00:00\n\n',
+        '[[calls]]\nid = "s"\ntitle = "S"\ndeadline = "31/02/2026"\n\n',
+        '[[calls]]\nid = "z"\ntitle = "Z"\ntimezone = "Europe/Brusels"\n'
         "deadline = 2026-01-20T17:00:00\n\n",
-        "[[calls]]\nid = \"st\"\ntitle = \"St\"\nstate = \"applied\"\n"
-        "deadline = 2026-01-20T17:00:00\n\n",
-        "[[calls]]\nid = \"good\"\ntitle = \"Dup\"\ndeadline = 2026-01-20T17:00:00\n\n",
-        "[[calls]]\nid = \"nd\"\ntitle = \"No deadline\"\n\n",
-        "[[calls]]\nid = \"both\"\ntitle = \"Both\"\ndeadline = 2026-01-20T17:00:00\n"
+        '[[calls]]\nid = "st"\ntitle = "St"\nstate = "applied"\ndeadline = 2026-01-20T17:00:00\n\n',
+        '[[calls]]\nid = "good"\ntitle = "Dup"\ndeadline = 2026-01-20T17:00:00\n\n',
+        '[[calls]]\nid = "nd"\ntitle = "No deadline"\n\n',
+        '[[calls]]\nid = "both"\ntitle = "Both"\ndeadline = 2026-01-20T17:00:00\n'
         "deadlines = [{ at = 2026-02-20T17:00:00 }]\n\n",
-        "[[calls]]\nid = \"nt\"\ndeadline = 2026-01-20T17:00:00\n",
+        '[[calls]]\nid = "nt"\ndeadline = 2026-01-20T17:00:00\n',
     ]
     text = "".join(parts)
     lines = [
@@ -689,7 +688,7 @@ def test_cli_edit_that_changes_nothing_leaves_the_file_alone(fw, sample: Path) -
     assert snapshot(sample) == before
 
 
-def test_write_through_a_symlink_updates_the_target(tmp_path: Path) -> None:
+def test_write_through_a_symlink_updates_the_target(fw_env: dict[str, str], tmp_path: Path) -> None:
     real = tmp_path / "synced" / "calls.toml"
     real.parent.mkdir()
     real.write_bytes(SAMPLE.read_bytes())
@@ -758,9 +757,7 @@ def test_cli_edit_unknown_id_changes_nothing(fw, sample: Path) -> None:
     before = snapshot(sample)
     r = fw("edit", "no-such-id", "--notes", "x")
     assert r.code == 1
-    assert r.err == (
-        "error: no call with id 'no-such-id' (`fundwatch list` shows the ids)\n"
-    )
+    assert r.err == ("error: no call with id 'no-such-id' (`fundwatch list` shows the ids)\n")
     assert snapshot(sample) == before
 
 
@@ -806,11 +803,9 @@ def _spawn(fw_env: dict[str, str], *args: str) -> subprocess.Popen[str]:
 
 
 def test_twenty_concurrent_adds_all_land(fw_env: dict[str, str], watchlist: Path) -> None:
-    procs = [
-        _spawn(fw_env, "add", f"Call {n}", "--deadline", f"2026-01-{n}") for n in range(1, 21)
-    ]
+    procs = [_spawn(fw_env, "add", f"Call {n}", "--deadline", f"2026-01-{n}") for n in range(1, 21)]
     results = [(p, *p.communicate(timeout=120)) for p in procs]
-    for p, out, err in results:
+    for p, _out, err in results:
         assert (p.returncode, err) == (0, ""), err
     printed = sorted(out.strip() for _, out, _ in results)
     assert printed == sorted(f"call-{n}" for n in range(1, 21))
@@ -949,9 +944,23 @@ def test_corrupt_cache_is_ignored(fw_env: dict[str, str], sample: Path, corrupt)
     corrupt(cached)
     w = store.load(sample)
     _same(w, expected)
-    assert w.calls_between(
-        datetime(2025, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC)
-    ) == expected.calls
+    assert (
+        w.calls_between(datetime(2025, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
+        == expected.calls
+    )
+
+
+@pytest.mark.parametrize(
+    "args", [("list",), ("upcoming", "--as-of", "2025-10-08", "--within", "120d")]
+)
+def test_cli_ignores_a_damaged_cache(fw, fw_env: dict[str, str], sample: Path, args) -> None:
+    first = fw(*args, "--format", "json")
+    assert first.code == 0, first.err
+    [cached] = _cache_files(fw_env)
+    _corrupt_blobs(cached)
+    again = fw(*args, "--format", "json")
+    assert (again.code, again.err) == (0, "")
+    assert json.loads(again.out) == json.loads(first.out)
 
 
 ZONES = [
@@ -974,14 +983,12 @@ def _generated_calls(rng: random.Random, n: int = 300) -> list[Call]:
             else:
                 at = datetime.combine(day, time(rng.randrange(24), rng.choice([0, 30, 59])))
                 deadlines.append(Deadline(at, own, rng.choice([None, f"Stage {i}"])))
-        labels = {}
+        seen: set[tuple[object, str]] = set()
         unique = []
         for d in deadlines:  # keep (at, zone) pairs distinct, like a real watchlist
-            if (d.at, d.timezone) not in labels:
-                labels[(d.at, d.timezone)] = d
+            if (d.at, d.timezone) not in seen:
+                seen.add((d.at, d.timezone))
                 unique.append(d)
-        from fundwatch.model import sort_deadlines
-
         calls.append(Call(f"call-{i}", f"Call {i}", sort_deadlines(unique), timezone=tz))
     return calls
 

@@ -38,9 +38,10 @@ class Snapshot(Watchlist):
     """A watchlist read from the cache: calls are unpickled when asked for."""
 
     def __init__(
-        self, blobs: list[bytes], times: list[float], owners: list[int], version: int,
-        extra: dict[str, Any],
+        self, path: Path, blobs: list[bytes], times: list[float], owners: list[int],
+        version: int, extra: dict[str, Any],
     ) -> None:  # fmt: skip
+        self._path = path
         self._blobs = blobs
         self._times = times
         self._owners = owners
@@ -52,13 +53,26 @@ class Snapshot(Watchlist):
     def _call(self, i: int) -> Call:
         call = self._loaded.get(i)
         if call is None:
-            call = self._loaded[i] = pickle.loads(self._blobs[i])
+            call = pickle.loads(self._blobs[i])
+            if not isinstance(call, Call):
+                raise TypeError(f"cache entry {i} is a {type(call).__name__}")
+            self._loaded[i] = call
         return call
+
+    def _reread(self) -> list[Call]:
+        """A damaged entry: parse the file itself, as if there were no cache."""
+        from fundwatch.store import parse_or_raise, read_text
+
+        self._all = parse_or_raise(read_text(self._path), self._path).calls
+        return self._all
 
     @property
     def calls(self) -> list[Call]:
         if self._all is None:
-            self._all = [self._call(i) for i in range(len(self._blobs))]
+            try:
+                self._all = [self._call(i) for i in range(len(self._blobs))]
+            except Exception:
+                return self._reread()
         return self._all
 
     @calls.setter
@@ -70,7 +84,10 @@ class Snapshot(Watchlist):
             return self._all
         lo = bisect_left(self._times, start.timestamp() - MARGIN)
         hi = bisect_right(self._times, end.timestamp() + MARGIN)
-        return [self._call(i) for i in sorted(set(self._owners[lo:hi]))]
+        try:
+            return [self._call(i) for i in sorted(set(self._owners[lo:hi]))]
+        except Exception:
+            return self._reread()
 
 
 def _where(path: Path) -> Path | None:
@@ -103,7 +120,7 @@ def get(path: Path, stamp: os.stat_result) -> Watchlist | None:
             key, version, extra, times, owners, blobs = marshal.load(f)
         if key != _key(path, stamp):
             return None
-        return Snapshot(blobs, times, owners, version, pickle.loads(extra))
+        return Snapshot(path, blobs, times, owners, version, pickle.loads(extra))
     except Exception:  # absent, stale format, truncated: parse the file instead
         return None
 

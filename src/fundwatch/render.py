@@ -44,7 +44,6 @@ def print_grid(grid: Grid, stream: TextIO | None = None) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
-    from rich.text import Text
 
     console = Console(file=stream or sys.stdout, highlight=False)
     table = Table(

@@ -108,7 +108,7 @@ def load_settings(path: Path | None = None) -> Settings:
         display = pick("display_timezone", None, None)
         if display is None:
             display = system_zone_name()
-            sources["display_timezone"] = "system"
+            sources["display_timezone"] = "$TZ" if os.environ.get("TZ") else "system"
         display = _text(display, "display_timezone")
         zone(display)
         tz = _text(pick("timezone", None, DEFAULT_ZONE), "timezone")

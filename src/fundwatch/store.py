@@ -131,13 +131,22 @@ class _Reader:
         self.problems: list[Problem] = []
         self._places: list[tuple[int, dict[str, int]]] | None = None
         self._top: dict[str, int] = {}
+        self.explicit: set[str] = set()
 
     def line(self, index: int | None, key: str | None = None) -> int | None:
         """Line of call ``index`` (its ``key`` if found), or of a top-level ``key``."""
         if self._places is None:
             self._places = []
             current: dict[str, int] | None = None
+            quote: str | None = None  # inside a multi-line string opened by this
             for n, line in enumerate(self.text.splitlines(), 1):
+                if quote is not None:
+                    if line.count(quote) % 2:
+                        quote = None
+                    continue
+                for q in ('"""', "'''"):
+                    if line.count(q) % 2:
+                        quote = q
                 if self._HEADER.match(line):
                     current = {}
                     self._places.append((n, current))
@@ -179,6 +188,10 @@ class _Reader:
         extra = {k: v for k, v in data.items() if k not in ("version", "calls")}
         calls: list[Call] = []
         seen: dict[str, int] = {}
+        # ids derived from titles must not take an id written further down
+        self.explicit = {
+            r["id"] for r in raw_calls if isinstance(r, dict) and isinstance(r.get("id"), str)
+        }
         for index, raw in enumerate(raw_calls):
             if not isinstance(raw, dict):
                 self.problem(index, None, f"call {index + 1} is not a table")
@@ -197,7 +210,7 @@ class _Reader:
             title = ""
         call_id = raw.get("id")
         if call_id is None:
-            call_id = unique_id(slugify(title), set(seen))
+            call_id = unique_id(slugify(title), set(seen) | self.explicit)
         elif not isinstance(call_id, str) or not ID_PATTERN.fullmatch(call_id):
             self.problem(
                 index,
@@ -466,14 +479,20 @@ def _new_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new, never half."""
+def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new, never half.
+
+    The file keeps its permissions (``mode`` if given); a symlink is followed, so the
+    file it points to (in a synced folder, say) is the one replaced.
+    """
     import tempfile
 
-    try:
-        mode = os.stat(path).st_mode & 0o777
-    except FileNotFoundError:
-        mode = _new_file_mode()
+    path = Path(os.path.realpath(path))
+    if mode is None:
+        try:
+            mode = os.stat(path).st_mode & 0o777
+        except FileNotFoundError:
+            mode = _new_file_mode()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -517,6 +536,7 @@ def locked(path: Path) -> Iterator[None]:
     """Hold the watchlist's lock (``calls.toml.lock`` beside it)."""
     from filelock import FileLock, Timeout
 
+    path = Path(os.path.realpath(path))  # two links to one file share its lock
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT)
@@ -538,8 +558,10 @@ def commit(path: Path, old: bytes | None, new: bytes) -> bool:
     """Write ``new`` over ``old`` (kept as the backup); False when nothing changed."""
     if new == old:
         return False
+    path = Path(os.path.realpath(path))
     if old is not None:
-        atomic_write(backup_path(path), old)
+        # the backup is no more readable than the watchlist itself
+        atomic_write(backup_path(path), old, mode=os.stat(path).st_mode & 0o777)
     atomic_write(path, new)
     return True
 
@@ -557,5 +579,8 @@ def transaction(path: Path, create: bool = False) -> Iterator[Watchlist]:
             text = read_text(path)
             old = text.encode("utf-8")
             watchlist = parse_or_raise(text, path)
+        before = dumps(watchlist) if old is not None else None
         yield watchlist
-        commit(path, old, dumps(watchlist).encode("utf-8"))
+        after = dumps(watchlist)
+        if after != before:  # else keep the file as written, comments and all
+            commit(path, old, after.encode("utf-8"))

@@ -112,7 +112,9 @@ def _from_iso(raw: str, m: re.Match[str]) -> When:
     if not rest:
         return day
     try:
-        return datetime.fromisoformat(f"{day.isoformat()}T{_pad_time(rest.replace(' ', '').upper())}")
+        return datetime.fromisoformat(
+            f"{day.isoformat()}T{_pad_time(rest.replace(' ', '').upper())}"
+        )
     except ValueError as exc:
         raise BadValue(f"'{raw}' is not a valid date-time: {exc}") from None
 
@@ -184,7 +186,9 @@ def parse_time_of_day(text: str) -> time:
 
 # --- durations ----------------------------------------------------------------------------
 
-_DURATION_PART = re.compile(r"(\d+)\s*(days?|d|weeks?|w|months?|m|years?|y)(?![a-z])", re.IGNORECASE)
+_DURATION_PART = re.compile(
+    r"(\d+)\s*(days?|d|weeks?|w|months?|m|years?|y)(?![a-z])", re.IGNORECASE
+)
 
 
 class Duration(NamedTuple):
