@@ -241,10 +241,14 @@ def test_add_prints_only_the_id_and_stores_every_field(fw, watchlist):
         "opens": "2025-09-01",
         "timezone": "Europe/Brussels",
         "deadlines": [
-            {"at": "2025-09-16T17:00:00+02:00", "label": "Stage 1", "all_day": False,
-             "days_left": -22},
+            {
+                "at": "2025-09-16T17:00:00+02:00",
+                "label": "Stage 1",
+                "all_day": False,
+                "days_left": -22,
+            },
             {"at": "2026-01-20", "label": "Stage 2", "all_day": True, "days_left": 104},
-        ],  # fmt: skip
+        ],
         "next_deadline": "2026-01-20",
         "budget": 1000,
         "notes": "two stages",
@@ -330,10 +334,14 @@ def test_edit_replaces_deadlines_clears_notes_and_renames(fw, sample):
     expected = sample_record(old, AS_OF, "open") | {
         "id": "ssri-04",
         "deadlines": [
-            {"at": "2026-02-01T17:00:00+01:00", "label": "Stage 1", "all_day": False,
-             "days_left": 116},
+            {
+                "at": "2026-02-01T17:00:00+01:00",
+                "label": "Stage 1",
+                "all_day": False,
+                "days_left": 116,
+            },
             {"at": "2026-03-01", "label": None, "all_day": True, "days_left": 144},
-        ],  # fmt: skip
+        ],
         "next_deadline": "2026-02-01T17:00:00+01:00",
         "notes": None,
     }
@@ -406,10 +414,10 @@ def test_list_table_piped(fw, sample):
     r = ok(fw("list", "--as-of", AS_OF))
     assert "\x1b" not in r.out and not BOX_DRAWING.search(r.out)
     rows = [line.split()[0] for line in r.out.splitlines()[1:]]
-    assert rows == [c["id"] for c in map(lambda i: SAMPLE_RAW[i], [
+    assert rows == [
         "ssri-02-uptake-services", "ssri-04-open-proposals", "eic-ukrainian-tech",
         "eic-accelerator-2026", "eie-investment-ecosystems", "soil-living-labs",
-    ])]  # fmt: skip
+    ]  # fmt: skip
     assert "Wed 7 Jan 2026 17:00 [Cut-off 1]   91d" in r.out
     assert "forthcoming  Thu 8 Apr 2027 17:00 [Stage 1]" in r.out
 
@@ -425,7 +433,10 @@ def test_upcoming_120d_json_csv_and_table(fw, fw_bytes, sample):
 
     code, out, err = fw_bytes("upcoming", "--as-of", AS_OF, "--within", "120d", "--format", "csv")
     assert (code, err) == (0, "")
-    url = "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/topic-details/"
+    url = (
+        "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/"
+        "topic-details/"
+    )
     assert out.decode("utf-8") == (
         "call_id,title,programme,identifier,url,at,label,all_day,days_left\r\n"
         "ssri-02-uptake-services,Uptake Acceleration Services,"
@@ -658,7 +669,7 @@ def test_csv_neutralises_formulas_and_keeps_numbers(fw_bytes, watchlist):
     assert out.decode("utf-8") == (
         "id,title,programme,identifier,url,tags,state,status,opens,timezone,next_deadline,"
         "days_left,deadlines,budget,notes\r\n"
-        "f1,\"'=HYPERLINK(\"\"http://x\"\")\",'=cmd,,,'-x; ok,watching,open,,Europe/Brussels,"
+        'f1,"\'=HYPERLINK(""http://x"")",\'=cmd,,,\'-x; ok,watching,open,,Europe/Brussels,'
         "2025-11-01,24,2025-11-01,,\r\n"
         "f2,'+1,,,,,watching,open,,Europe/Brussels,2025-11-02T17:00:00+01:00,25,"
         "2025-11-02T17:00:00+01:00,250000,\r\n"
@@ -669,7 +680,7 @@ def test_csv_neutralises_formulas_and_keeps_numbers(fw_bytes, watchlist):
     assert (code, err) == (0, "")
     assert out.decode("utf-8") == (
         "call_id,title,programme,identifier,url,at,label,all_day,days_left\r\n"
-        "f1,\"'=HYPERLINK(\"\"http://x\"\")\",'=cmd,,,2025-11-01,,true,24\r\n"
+        'f1,"\'=HYPERLINK(""http://x"")",\'=cmd,,,2025-11-01,,true,24\r\n'
         "f2,'+1,,,,2025-11-02T17:00:00+01:00,,false,25\r\n"
         "f3,'-2,,,,2025-11-03,,true,26\r\n"
     )
@@ -820,6 +831,14 @@ def test_bad_values_are_one_error_line(fw, sample):
     r = fw("list", "--no-such-option")
     usage_error(r)
     assert "--no-such-option" in r.err
+
+
+def test_window_past_year_9999_is_a_clear_error(fw, sample):
+    """A window the calendar cannot hold is the user's bad value, not a crash to report."""
+    r = fw("upcoming", "--as-of", AS_OF, "--within", "9999y")
+    line = one_error(r)
+    assert "9999y" in line
+    assert "unexpected" not in line and "please report" not in line
 
 
 def test_version(fw):

@@ -44,7 +44,8 @@ def paths(sample: Path, tmp_path: Path) -> dict[str, str]:
     """The sample (two calls submitted/dropped, two more calls) and some other files."""
     text = sample.read_text(encoding="utf-8")
     (tmp_path / "other.toml").write_text(text, encoding="utf-8")
-    for call_id, state in (("ssri-04-open-proposals", "submitted"), ("eic-ukrainian-tech", "dropped")):
+    done = (("ssri-04-open-proposals", "submitted"), ("eic-ukrainian-tech", "dropped"))
+    for call_id, state in done:
         head, sep, rest = text.partition(f'id = "{call_id}"\n')
         text = head + sep + rest.replace('state = "watching"', f'state = "{state}"', 1)
     sample.write_text(text + EXTRA_CALLS, encoding="utf-8")
@@ -88,8 +89,8 @@ CASES: list[tuple[str, list[str], dict[str, str], str]] = [
     # filters: repeated = OR, different = AND
     ("status-or", ["list", *A, "--status", "open", "--status", "forthcoming", "--format", "json"],
      {}, "fast"),
-    ("status-closed-csv", ["list", "--as-of", "2026-02-01", "--status", "closed", "--format", "csv"],
-     {}, "fast"),
+    ("status-closed-csv", ["list", "--as-of", "2026-02-01", "--status", "closed",
+                           "--format", "csv"], {}, "fast"),
     ("tag-programme", ["list", *A, "--tag", "eic", "--tag", "SECURITY", "--programme", "EIC",
                        "--format", "json"], {}, "fast"),
     ("search-markdown", ["list", *A, "--search", "stage", "--search", "UKRAIN", "--format",

@@ -184,9 +184,26 @@ def root(
 
 
 def main() -> None:
-    """Run the typer application (fundwatch.entry tries the fast path first)."""
+    """Run the typer application (fundwatch.entry tries the fast path first).
+
+    Usage mistakes come out as one line, like every other error, with exit code 2.
+    """
+    # typer 0.28 carries its own copy of click
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
     try:
-        app()
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(0)
+    except ClickException as exc:
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "fundwatch"
+        sys.stderr.write(f"error: {exc.format_message()} (see '{where} --help')\n")
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.stderr.write("error: aborted\n")
+        sys.exit(1)
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
         sys.exit(130)
@@ -195,6 +212,7 @@ def main() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 from fundwatch import commands as _commands  # noqa: E402,F401  (registers the commands)

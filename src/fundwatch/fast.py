@@ -82,7 +82,7 @@ def run(argv: list[str]) -> bool:
     from fundwatch.query import Filters
 
     command, v = parsed
-    state = State(file=Path(str(v["file"])) if v.get("file") else None,
+    state = State(file=Path(str(v["file"])) if "file" in v else None,
                   as_of=str(v["as_of"]) if v.get("as_of") else None)  # fmt: skip
     filters = Filters(**{k: v[k] for k in FILTERS.values()})  # type: ignore[arg-type]
     fmt = str(v.get("format", "table"))

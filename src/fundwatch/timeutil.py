@@ -200,22 +200,26 @@ class Duration(NamedTuple):
 
     def after(self, start: datetime) -> datetime:
         """``start`` plus this span, in wall-clock time of ``start``'s zone."""
-        local = start.replace(tzinfo=None)
-        if self.months:
-            from dateutil.relativedelta import relativedelta
-
-            local = local + relativedelta(months=self.months)
-        local = local + timedelta(days=self.days)
-        return local.replace(tzinfo=start.tzinfo)
+        return self._shift(start, 1)
 
     def before(self, end: datetime) -> datetime:
-        local = end.replace(tzinfo=None)
-        if self.months:
-            from dateutil.relativedelta import relativedelta
+        """``end`` minus this span, in wall-clock time of ``end``'s zone."""
+        return self._shift(end, -1)
 
-            local = local - relativedelta(months=self.months)
-        local = local - timedelta(days=self.days)
-        return local.replace(tzinfo=end.tzinfo)
+    def _shift(self, moment: datetime, sign: int) -> datetime:
+        local = moment.replace(tzinfo=None)
+        try:
+            if self.months:
+                from dateutil.relativedelta import relativedelta
+
+                local = local + relativedelta(months=sign * self.months)
+            local = local + timedelta(days=sign * self.days)
+        except (ValueError, OverflowError):
+            raise BadValue(
+                f"'{self.text}' from {moment:%d/%m/%Y} is beyond the calendar (year 1 to 9999)",
+                hint="use a shorter span",
+            ) from None
+        return local.replace(tzinfo=moment.tzinfo)
 
     def __str__(self) -> str:
         return self.text
