@@ -475,16 +475,16 @@ def test_upcoming_120d_json_csv_and_table(fw, fw_bytes, sample):
 
 
 def test_upcoming_default_window_is_30_days(fw, sample):
-    # as of 13 Oct, now + 30d is 12 Nov 00:00: the 17:00 deadlines that day are outside
-    r = ok(fw("upcoming", "--as-of", "2025-10-13"))
-    assert r.out == ""
-    assert r.err == "Nothing due within 30d.\n"
-    assert as_json(fw("upcoming", "--as-of", "2025-10-13", "--format", "json")) == []
-    # as of 14 Oct they are inside (29 days left)
-    rows = as_json(fw("upcoming", "--as-of", "2025-10-14", "--format", "json"))
+    # as of 12 Oct the 12 Nov deadlines are 31 days away: outside. Piped, an empty
+    # result prints nothing at all, so that cron mails nothing.
+    r = ok(fw("upcoming", "--as-of", "2025-10-12"))
+    assert (r.out, r.err) == ("", "")
+    assert as_json(fw("upcoming", "--as-of", "2025-10-12", "--format", "json")) == []
+    # as of 13 Oct they are 30 days away: the window holds the whole 30th day
+    rows = as_json(fw("upcoming", "--as-of", "2025-10-13", "--format", "json"))
     assert rows == [
-        upcoming_record("ssri-02-uptake-services", "2025-11-12T17:00:00+01:00", None, 29),
-        upcoming_record("ssri-04-open-proposals", "2025-11-12T17:00:00+01:00", None, 29),
+        upcoming_record("ssri-02-uptake-services", "2025-11-12T17:00:00+01:00", None, 30),
+        upcoming_record("ssri-04-open-proposals", "2025-11-12T17:00:00+01:00", None, 30),
     ]
 
 
@@ -547,7 +547,7 @@ def test_upcoming_filters_and_empty_messages(fw, sample):
         ("eic-accelerator-2026", "Cut-off 5"),
     ]
     r = ok(fw("list", "--as-of", AS_OF, "--status", "closed"))
-    assert (r.out, r.err) == ("", "No calls match.\n")
+    assert (r.out, r.err) == ("", "")
 
 
 # --- check and config ----------------------------------------------------------------------

@@ -53,13 +53,18 @@ class State:
 
     @property
     def clock(self) -> Clock:
+        """Now (or the --as-of day), in the display zone; worked out once per run."""
         from fundwatch.timeutil import Clock
 
         as_of = self.as_of or os.environ.get("FUNDWATCH_AS_OF") or None
-        try:
-            return Clock.at(self.settings.display_timezone, as_of)
-        except FundwatchError as exc:
-            raise FundwatchError(f"--as-of: {exc.message}", exc.hint) from None
+        key = f"clock:{as_of}"
+        if key not in self._cache:
+            tz = self.settings.display_timezone
+            try:
+                self._cache[key] = Clock.at(tz, as_of)
+            except FundwatchError as exc:
+                raise FundwatchError(f"--as-of: {exc.message}", exc.hint) from None
+        return self._cache[key]  # type: ignore[no-any-return]
 
     def load(self) -> Watchlist:
         from fundwatch import store
@@ -82,20 +87,22 @@ def emit(
     """Print rows in the chosen format; a rich table on a terminal, plain text when piped.
 
     With no rows, json and csv still print (an empty array, a header); the human
-    formats say so on stderr and print nothing, so that cron mails nothing.
+    formats print nothing, and say so on a terminal only, so that cron mails nothing.
     """
     from fundwatch import formats
+    from fundwatch.render import is_terminal
 
     if fmt == "json":
         out(formats.to_json(data()))
     elif fmt == "csv":
         out(csv_text())
     elif count == 0:
-        sys.stderr.write(empty + "\n")
+        if is_terminal():
+            sys.stderr.write(empty + "\n")
     elif fmt == "markdown":
         out(formats.to_markdown(grid()))
     else:
-        from fundwatch.render import is_terminal, print_grid
+        from fundwatch.render import print_grid
 
         if is_terminal():
             print_grid(grid())
@@ -123,13 +130,12 @@ def upcoming_view(
     state: State, filters: Filters, within: str, fmt: str, include_done: bool
 ) -> None:
     from fundwatch import formats
-    from fundwatch.query import upcoming_rows
+    from fundwatch.query import upcoming_rows, window_end
     from fundwatch.timeutil import parse_duration
 
     span = parse_duration(within)
     clock = state.clock
-    start, end = clock.now_utc, span.after(clock.now)
-    calls = state.load().calls_between(start, end)
+    calls = state.load().calls_between(clock.now_utc, window_end(clock, span))
     rows = upcoming_rows(calls, clock, span, filters, include_done=include_done)
     emit(
         fmt,

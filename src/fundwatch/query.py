@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from fundwatch.model import Call, Deadline
@@ -85,6 +85,12 @@ def call_rows(calls: Iterable[Call], clock: Clock, filters: Filters = NO_FILTERS
     return sorted(rows, key=key)
 
 
+def window_end(clock: Clock, within: Duration) -> datetime:
+    """00:00 (UTC instant) of the day after now + ``within``, in the display zone."""
+    last_day = within.after(clock.now).date()
+    return clock.start_of(last_day + timedelta(days=1))
+
+
 def upcoming_rows(
     calls: Iterable[Call],
     clock: Clock,
@@ -92,12 +98,13 @@ def upcoming_rows(
     filters: Filters = NO_FILTERS,
     include_done: bool = False,
 ) -> list[DeadlineRow]:
-    """Deadlines from now to now + ``within``, soonest first.
+    """Deadlines not yet passed whose day is at most ``within`` from today, soonest first.
 
-    A timed deadline counts when its instant lies in the window (both ends included);
-    an all-day deadline when its day has not ended and it starts by the window's end.
+    The window ends with the whole day of now + ``within`` in the display zone, so
+    that it agrees with days_left: ``--within 30d`` lists everything due in 30 days
+    or less, at 17:00 or all day alike.
     """
-    end = within.after(clock.now).astimezone(UTC)
+    end = window_end(clock, within)
     skip_done = not include_done and not filters.state
     rows = []
     for call in calls:
@@ -106,7 +113,7 @@ def upcoming_rows(
         if not filters.matches(call, clock):
             continue
         for d in call.deadlines:
-            if not d.passed(clock) and d.starts(clock) <= end:
+            if not d.passed(clock) and d.starts(clock) < end:
                 rows.append(DeadlineRow(call, d, d.days_left(clock)))
     rows.sort(key=lambda r: (r.deadline.starts(clock), r.call.id, r.deadline.label or ""))
     return rows

@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from fundwatch.errors import BadValue, FundwatchError
-from fundwatch.timeutil import DEFAULT_ZONE, parse_time_of_day, system_zone_name, zone
+from fundwatch.timeutil import (
+    DEFAULT_ZONE,
+    parse_duration,
+    parse_time_of_day,
+    system_zone_name,
+    zone,
+)
 
 APP = "fundwatch"
 PORTAL_URL = "https://api.tech.ec.europa.eu/search-api/prod/rest/search"
@@ -94,48 +100,81 @@ def load_settings(path: Path | None = None) -> Settings:
 
     sources: dict[str, str] = {}
 
-    def pick(key: str, env: str | None, default: Any) -> Any:
+    def get(key: str, env: str | None, default: Any, check: Any) -> Any:
+        """The setting from its environment variable, the file or the default, checked."""
         if env and os.environ.get(env):
-            sources[key] = f"${env}"
-            return os.environ[env]
-        if key in raw:
-            sources[key] = "settings"
-            return raw[key]
-        sources[key] = "default"
-        return default
+            sources[key], value = f"${env}", os.environ[env]
+        elif key in raw:
+            sources[key], value = "settings", raw[key]
+        else:
+            sources[key], value = "default", default
+        if value is None:
+            return None
+        try:
+            return check(value, key)
+        except BadValue as exc:
+            origin = str(path) if sources[key] == "settings" else sources[key]
+            raise BadValue(f"{origin}: {key}: {exc.message}", exc.hint) from None
 
-    try:
-        display = pick("display_timezone", None, None)
-        if display is None:
-            display = system_zone_name()
-            sources["display_timezone"] = "$TZ" if os.environ.get("TZ") else "system"
-        display = _text(display, "display_timezone")
-        zone(display)
-        tz = _text(pick("timezone", None, DEFAULT_ZONE), "timezone")
-        zone(tz)
-        dtime = pick("deadline_time", None, None)
-        deadline_time = parse_time_of_day(_text(dtime, "deadline_time")) if dtime else None
-        settings = Settings(
-            path=path,
-            exists=exists,
-            display_timezone=display,
-            timezone=tz,
-            deadline_time=deadline_time,
-            portal_url=_text(pick("portal_url", "FUNDWATCH_PORTAL_URL", PORTAL_URL), "portal_url"),
-            webhook=pick("webhook", "FUNDWATCH_WEBHOOK", None),
-            alarms=_texts(pick("alarms", None, DEFAULT_ALARMS), "alarms"),
-            milestones=_texts(pick("milestones", None, ()), "milestones"),
-            unknown=tuple(k for k in raw if k not in KNOWN),
-            sources=sources,
-        )
-    except BadValue as exc:
-        raise BadValue(f"{path}: {exc.message}", exc.hint) from None
-    return settings
+    display = get("display_timezone", None, None, _zone)
+    if display is None:
+        sources["display_timezone"] = "$TZ" if os.environ.get("TZ") else "system"
+        display = system_zone_name()
+        try:
+            zone(display)
+        except BadValue:
+            display = "UTC"
+    return Settings(
+        path=path,
+        exists=exists,
+        display_timezone=display,
+        timezone=get("timezone", None, DEFAULT_ZONE, _zone),
+        deadline_time=get("deadline_time", None, None, _time),
+        portal_url=get("portal_url", "FUNDWATCH_PORTAL_URL", PORTAL_URL, _url),
+        webhook=get("webhook", "FUNDWATCH_WEBHOOK", None, _url),
+        alarms=get("alarms", None, DEFAULT_ALARMS, _durations),
+        milestones=get("milestones", None, (), _milestones),
+        unknown=tuple(k for k in raw if k not in KNOWN),
+        sources=sources,
+    )
+
+
+def _zone(value: Any, key: str) -> str:
+    zone(_text(value, key))
+    return str(value)
+
+
+def _time(value: Any, key: str) -> time:
+    return parse_time_of_day(_text(value, key))
+
+
+def _url(value: Any, key: str) -> str:
+    text = _text(value, key)
+    if not text.startswith(("https://", "http://")):
+        raise BadValue("must be an http(s) address")
+    return text
+
+
+def _durations(value: Any, key: str) -> tuple[str, ...]:
+    texts = _texts(value, key)
+    for text in texts:
+        parse_duration(text)
+    return texts
+
+
+def _milestones(value: Any, key: str) -> tuple[str, ...]:
+    texts = _texts(value, key)
+    for text in texts:
+        name, sep, span = text.rpartition("=")
+        if not sep or not name.strip():
+            raise BadValue(f"'{text}' is not NAME=DURATION", hint='such as "Partner letters=21d"')
+        parse_duration(span)
+    return texts
 
 
 def _text(value: Any, key: str) -> str:
     if not isinstance(value, str):
-        raise BadValue(f"setting '{key}' must be a string, not {type(value).__name__}")
+        raise BadValue(f"must be a string, not {type(value).__name__}")
     return value
 
 
@@ -143,5 +182,5 @@ def _texts(value: Any, key: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise BadValue(f"setting '{key}' must be a list of strings")
+        raise BadValue("must be a list of strings")
     return tuple(value)

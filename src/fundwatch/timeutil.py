@@ -39,21 +39,41 @@ def zone(name: str) -> ZoneInfo:
 
 
 def system_zone_name() -> str:
-    """The IANA name of this machine's zone: $TZ, then /etc/localtime, then UTC."""
+    """The IANA name of this machine's zone: $TZ, then /etc/localtime, then UTC.
+
+    A $TZ that is not an IANA name (POSIX rules such as ``CET-1CEST``, or a path
+    such as ``:/etc/localtime``) is read through the file it names, else skipped.
+    """
     name = os.environ.get("TZ", "").lstrip(":")
     if name:
-        return name
-    try:
-        target = os.path.realpath("/etc/localtime")
-        marker = "zoneinfo" + os.sep
-        if marker in target:
-            return target.split(marker, 1)[1]
-    except OSError:
-        pass
+        if not name.startswith("/"):
+            try:
+                zone(name)
+                return name
+            except BadValue:
+                name = ""
+        found = _zone_of_file(name or "/etc/localtime")
+        if found:
+            return found
+    found = _zone_of_file("/etc/localtime")
+    if found:
+        return found
     try:
         return Path("/etc/timezone").read_text(encoding="utf-8").strip() or "UTC"
     except OSError:
         return "UTC"
+
+
+def _zone_of_file(path: str) -> str | None:
+    """``/usr/share/zoneinfo/Europe/Brussels`` (or a link to it) -> ``Europe/Brussels``."""
+    try:
+        target = os.path.realpath(path)
+    except OSError:
+        return None
+    marker = "zoneinfo" + os.sep
+    if marker in target:
+        return target.split(marker, 1)[1]
+    return None
 
 
 def city(zone_name: str) -> str:
@@ -147,16 +167,31 @@ def _from_day_first(raw: str) -> When:
 
 
 def _from_words(raw: str) -> When:
-    """`26 November 2025 17:00` and other forms with words, through dateutil."""
+    """`26 November 2025 17:00`, `2025-11-12 5pm` and other forms, through dateutil.
+
+    Numbers alone must be DD/MM/YYYY (``_NUMERIC``): dateutil would read
+    ``12 13 2025`` month-first without a word. A year written first stays first.
+    """
     import warnings
 
     from dateutil import parser
 
+    if not any(ch.isalpha() for ch in raw):
+        raise BadValue(
+            f"'{raw}' is not a date",
+            hint="write DD/MM/YYYY, YYYY-MM-DD or '26 November 2025', optionally with HH:MM",
+        )
+    year_first = re.match(r"\d{4}[-/.]", raw) is not None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # unknown zone names such as "CET"
-            a = parser.parse(raw, dayfirst=True, default=_DEFAULT_A)
-            b = parser.parse(raw, dayfirst=True, default=_DEFAULT_B)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            a = parser.parse(raw, dayfirst=not year_first, yearfirst=year_first, default=_DEFAULT_A)
+            b = parser.parse(raw, dayfirst=not year_first, yearfirst=year_first, default=_DEFAULT_B)
+        if any(issubclass(w.category, parser.UnknownTimezoneWarning) for w in caught):
+            raise BadValue(
+                f"'{raw}' names a time zone fundwatch cannot place",
+                hint="leave it out (the call's --timezone applies) or give an offset such as +01:00",
+            )
     except (ValueError, OverflowError) as exc:
         reason = str(exc).split(":")[0]
         if "out of range" in reason or "must be in" in reason:
@@ -170,9 +205,13 @@ def _from_words(raw: str) -> When:
             f"'{raw}' is not a full date",
             hint="give day, month and year, such as 26/11/2025",
         )
-    if (a.hour, a.minute) != (b.hour, b.minute):
-        return a.date()
-    result: datetime = a if a.second == b.second else a.replace(second=0)
+    if a.hour != b.hour:
+        return a.date()  # no time typed
+    # "5pm" gives the hour alone: the minutes and seconds not typed are zero
+    result: datetime = a.replace(
+        minute=a.minute if a.minute == b.minute else 0,
+        second=a.second if a.second == b.second else 0,
+    )
     return result
 
 
@@ -262,7 +301,7 @@ class Clock:
         self.tz_name = tz_name
         self.tz = zone(tz_name)
         self.now = now.astimezone(self.tz)  # aware, in the display zone
-        self.today = now.date()
+        self.today = self.now.date()
         self.now_utc = now.astimezone(UTC)
 
     def __repr__(self) -> str:
