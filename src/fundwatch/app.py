@@ -72,6 +72,11 @@ class State:
         return store.load(self.path)
 
 
+def debug_from_env() -> bool:
+    """FUNDWATCH_DEBUG=1 (anything but empty, 0, false, no) asks for tracebacks."""
+    return os.environ.get("FUNDWATCH_DEBUG", "").lower() not in ("", "0", "false", "no")
+
+
 def out(text: str) -> None:
     sys.stdout.write(text)
 

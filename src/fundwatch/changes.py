@@ -60,6 +60,13 @@ def _check_id(call_id: str) -> str:
     return call_id
 
 
+def _check_zone(tz: str) -> None:
+    try:
+        zone(tz)
+    except BadValue as exc:
+        raise BadValue(f"--timezone: {exc.message}", exc.hint) from None
+
+
 def _check_state(state: str) -> str:
     if state not in STATES:
         raise BadValue(f"unknown state '{state}'", hint="one of " + ", ".join(STATES))
@@ -80,7 +87,7 @@ def new_call(given: CallInput, taken: set[str], default_tz: str, default_time: t
     if not given.title or not given.title.strip():
         raise BadValue("the title is empty")
     tz = given.timezone or default_tz
-    zone(tz)
+    _check_zone(tz)
     if given.id:
         call_id = _check_id(given.id)
         if call_id in taken:
@@ -119,7 +126,7 @@ def edited_call(
     tz = call.timezone
     if given.timezone is not None:
         tz = given.timezone
-        zone(tz)
+        _check_zone(tz)
         changes["timezone"] = tz
         if given.deadlines == ():
             changes["deadlines"] = sort_deadlines(

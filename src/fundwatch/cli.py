@@ -20,7 +20,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from fundwatch import __version__
-from fundwatch.app import State, out
+from fundwatch.app import State, debug_from_env, out
 from fundwatch.errors import FundwatchError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,10 +35,6 @@ app = typer.Typer(
 
 
 STATE = State()
-
-
-def _env_debug() -> bool:
-    return os.environ.get("FUNDWATCH_DEBUG", "") not in ("", "0", "false", "no")
 
 
 FileOpt = Annotated[
@@ -76,7 +72,6 @@ class Format(StrEnum):
 
 
 _GLOBAL_PARAMS = [
-    inspect.Parameter("_ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context),
     inspect.Parameter("_file", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=FileOpt),
     inspect.Parameter("_as_of", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=AsOfOpt),
     inspect.Parameter("_debug", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=DebugOpt),
@@ -111,7 +106,6 @@ def command(name: str | None = None, filters: bool = False) -> Callable[[F], F]:
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            kwargs.pop("_ctx")
             file, as_of, debug = kwargs.pop("_file"), kwargs.pop("_as_of"), kwargs.pop("_debug")
             STATE.file = file or STATE.file
             STATE.as_of = as_of or STATE.as_of
@@ -144,13 +138,13 @@ def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
     except FundwatchError as exc:
-        if STATE.debug or _env_debug():
+        if STATE.debug or debug_from_env():
             raise
         fail(str(exc), exc.exit_code)
     except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
         raise
     except Exception as exc:
-        if STATE.debug or _env_debug():
+        if STATE.debug or debug_from_env():
             raise
         fail(
             f"unexpected {type(exc).__name__}: {exc} "

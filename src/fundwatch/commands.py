@@ -60,6 +60,8 @@ def init(
     path = STATE.path
     text = sample_text() if sample else f"version = {store.FORMAT_VERSION}\n"
     count = len(store.parse_or_raise(text, Path("data/calls.toml")).calls)
+    if path.is_dir():
+        raise FundwatchError(f"{path} is a folder, not a watchlist file")
     with store.locked(path):
         old = path.read_bytes() if path.exists() else None
         if old is not None and not force:
@@ -192,7 +194,7 @@ def remove(
     call = load().get(call_id)
     if not yes:
         if not sys.stdin.isatty():
-            fail(f"not removing '{call_id}' without --yes (no terminal to ask on)")
+            fail(f"not removing '{call_id}' without --yes (no terminal to ask on)", 2)
         if not typer.confirm(f"Remove '{call.title}' ({call.id})?", default=False):
             fail("nothing removed")
     with store.transaction(STATE.path) as watchlist:
@@ -307,6 +309,7 @@ def config(fmt: FormatOpt = Format.table) -> None:
     from fundwatch import formats
     from fundwatch.settings import cache_dir
 
+    cache = cache_dir()
     s = STATE.settings
     sources = s.sources or {}
     path = STATE.path
@@ -320,7 +323,7 @@ def config(fmt: FormatOpt = Format.table) -> None:
     rows: list[tuple[str, Any, str]] = [
         ("watchlist", str(path), file_source + ("" if path.exists() else ", not created yet")),
         ("settings", str(s.path), "exists" if s.exists else "not found, defaults in use"),
-        ("cache", str(cache_dir() or ""), "" if cache_dir() else "disabled"),
+        ("cache", str(cache or ""), "" if cache else "disabled"),
         ("display_timezone", s.display_timezone, sources.get("display_timezone", "")),
         ("timezone", s.timezone, sources.get("timezone", "")),
         ("deadline_time", s.deadline_time.strftime("%H:%M") if s.deadline_time else None,

@@ -7,13 +7,16 @@ import sys
 
 
 def main() -> None:
-    argv = sys.argv[1:]
-    debug = os.environ.get("FUNDWATCH_DEBUG", "") not in ("", "0", "false", "no")
-    if not debug and not os.environ.get("FUNDWATCH_NO_FASTPATH"):
+    from fundwatch.app import debug_from_env
+
+    if not debug_from_env() and not os.environ.get("FUNDWATCH_NO_FASTPATH"):
         from fundwatch import fast
 
         try:
-            done = fast.run(argv)
+            done = fast.run(sys.argv[1:])
+        except KeyboardInterrupt:
+            sys.stderr.write("\ninterrupted\n")
+            sys.exit(130)
         except BrokenPipeError:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())

@@ -14,15 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from fundwatch.app import FORMATS, State, list_view, upcoming_view
+from fundwatch.model import STATES, STATUSES
 
 GLOBAL = {"--file": "file", "-f": "file", "--as-of": "as_of"}
 FILTERS = {"--status": "status", "--state": "state", "--tag": "tag",
            "--programme": "programme", "--search": "search"}  # fmt: skip
-CHOICES = {
-    "status": ("forthcoming", "open", "closed"),
-    "state": ("watching", "preparing", "submitted", "dropped"),
-    "format": FORMATS,
-}
+CHOICES = {"status": STATUSES, "state": STATES, "format": FORMATS}
 COMMAND_OPTIONS = {
     "list": {"--format": "format"},
     "upcoming": {"--format": "format", "--within": "within"},
@@ -91,6 +88,8 @@ def run(argv: list[str]) -> bool:
             list_view(state, filters, fmt)
         else:
             upcoming_view(state, filters, str(v.get("within", "30d")), fmt, bool(v.get("all")))
-    except Exception:  # FundwatchError or worse: nothing was printed yet
+    except OSError:
+        raise  # writing the output failed: running it again would print it twice
+    except Exception:  # FundwatchError, or a bug: nothing has been printed yet
         return False  # typer runs it again and reports the error its usual way
     return True

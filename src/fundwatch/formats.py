@@ -201,10 +201,12 @@ def calls_grid(rows: Sequence[CallRow], clock: Clock) -> Grid:
     for r in rows:
         c = r.call
         nxt = ""
-        if r.next is not None:
-            nxt = when_text(r.next, clock)
-            if r.next.label:
-                nxt += f" [{r.next.label}]"
+        # a closed call shows the deadline it closed on
+        shown = r.next or (c.deadlines[-1] if c.deadlines else None)
+        if shown is not None:
+            nxt = when_text(shown, clock)
+            if shown.label:
+                nxt += f" [{shown.label}]"
         left = "" if r.status == "closed" else days_text(r.days_left)
         grid.add(
             [c.id, c.title, c.programme or "", r.status, nxt, left],

@@ -77,7 +77,8 @@ def call_rows(calls: Iterable[Call], clock: Clock, filters: Filters = NO_FILTERS
     far = datetime(9999, 1, 1, tzinfo=UTC)
 
     def key(row: CallRow) -> tuple[bool, object, str]:
-        when = row.next.starts(clock) if row.next else far
+        shown = row.next or (row.call.deadlines[-1] if row.call.deadlines else None)
+        when = shown.starts(clock) if shown else far
         closed = row.status == "closed"
         # closed calls: most recently closed first
         return (closed, -when.timestamp() if closed else when.timestamp(), row.call.id)

@@ -82,7 +82,7 @@ def print_fields(pairs: list[tuple[str, str]], grid: Grid, stream: TextIO | None
     fields.add_column(style="bold")
     fields.add_column(overflow="fold")
     for key, value in pairs:
-        fields.add_row(key, Text(value))
+        fields.add_row(key, Text("\n".join(one_line(line) for line in value.splitlines())))
     console.print(fields)
     console.print()
     print_grid(grid, stream)

@@ -197,10 +197,13 @@ class _Reader:
                 self.problem(index, None, f"call {index + 1} is not a table")
                 continue
             call = self.call(index, raw, seen)
+            if isinstance(raw.get("id"), str):
+                seen.setdefault(raw["id"], index)
             if call is not None:
-                seen[call.id] = index
+                seen.setdefault(call.id, index)
                 calls.append(call)
-        return Watchlist(calls, version, extra), self.problems
+        problems = sorted(self.problems, key=lambda p: p.line or 0)
+        return Watchlist(calls, version, extra), problems
 
     def call(self, index: int, raw: dict[str, Any], seen: dict[str, int]) -> Call | None:
         before = len(self.problems)

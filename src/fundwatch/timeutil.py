@@ -190,7 +190,7 @@ def _from_words(raw: str) -> When:
         if any(issubclass(w.category, parser.UnknownTimezoneWarning) for w in caught):
             raise BadValue(
                 f"'{raw}' names a time zone fundwatch cannot place",
-                hint="leave it out (the call's --timezone applies) or give an offset such as +01:00",
+                hint="leave it out (the call's zone applies) or give an offset such as +01:00",
             )
     except (ValueError, OverflowError) as exc:
         reason = str(exc).split(":")[0]
