@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from datetime import time
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -32,7 +33,26 @@ KNOWN = {
 }
 
 
+_XDG = {
+    "data": ("XDG_DATA_HOME", ".local/share"),
+    "config": ("XDG_CONFIG_HOME", ".config"),
+    "cache": ("XDG_CACHE_HOME", ".cache"),
+}
+
+
 def _platform_dir(kind: str) -> Path:
+    """The user's data, config or cache folder for fundwatch.
+
+    On Linux this is the XDG rule that platformdirs applies, written out here
+    because importing platformdirs costs ~14 ms a run (it pulls in tempfile);
+    tests/test_settings.py checks that both agree. Elsewhere, platformdirs.
+    """
+    if sys.platform.startswith("linux"):
+        env, default = _XDG[kind]
+        base = os.environ.get(env, "").strip()
+        if not base or not os.path.isabs(base):
+            base = os.path.join(os.path.expanduser("~"), default)
+        return Path(base) / APP
     import platformdirs
 
     getter = {
@@ -89,14 +109,16 @@ def load_settings(path: Path | None = None) -> Settings:
     if exists:
         import tomllib
 
+        source = ""
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            source = path.read_text(encoding="utf-8")
+            raw = tomllib.loads(source)
         except (OSError, UnicodeDecodeError) as exc:
             raise FundwatchError(f"{path}: cannot read settings: {exc}") from None
         except tomllib.TOMLDecodeError as exc:
             from fundwatch.store import toml_error
 
-            raise toml_error(path, exc) from None
+            raise toml_error(path, exc, source) from None
 
     sources: dict[str, str] = {}
 

@@ -97,14 +97,15 @@ class Problem(NamedTuple):
 # --- reading -----------------------------------------------------------------------------
 
 
-def toml_error(path: Path, exc: ValueError) -> WatchlistError:
+def toml_error(path: Path, exc: ValueError, source: str = "") -> WatchlistError:
     """``calls.toml line 14: invalid date or datetime`` from tomllib's message."""
     text = str(exc)
-    m = re.search(r"\s*\(at line (\d+), column (\d+)\)", text)
-    if m:
-        text = text[: m.start()] + text[m.end() :]
-        return WatchlistError(f"{path} line {m[1]}: {text[:1].lower() + text[1:]}")
-    return WatchlistError(f"{path}: {text}")
+    found = re.search(r"\s*\(at (?:line (\d+), column \d+|end of document)\)", text)
+    if not found:
+        return WatchlistError(f"{path}: {text}")
+    line = found[1] or source.rstrip("\n").count("\n") + 1
+    text = text[: found.start()] + text[found.end() :]
+    return WatchlistError(f"{path} line {line}: {text[:1].lower() + text[1:]}")
 
 
 def parse(text: str, path: Path) -> tuple[Watchlist, list[Problem]]:
@@ -114,7 +115,7 @@ def parse(text: str, path: Path) -> tuple[Watchlist, list[Problem]]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        err = toml_error(path, exc)
+        err = toml_error(path, exc, text)
         m = re.match(rf"{re.escape(str(path))} line (\d+): (.*)", err.message)
         return Watchlist(), [Problem(int(m[1]), m[2]) if m else Problem(None, err.message)]
     return _Reader(text).read(data)
