@@ -58,7 +58,8 @@ def build(n: int, path: Path) -> None:
             ]
         elif kind == 1:
             call["deadlines"] = [
-                {"at": first + timedelta(days=60 * k), "label": f"Cut-off {k + 1}"} for k in range(4)
+                {"at": first + timedelta(days=60 * k), "label": f"Cut-off {k + 1}"}
+                for k in range(4)
             ]
         elif kind == 2:
             call["deadline"] = date(first.year, first.month, first.day)
@@ -72,7 +73,7 @@ def timed(cmd: list[str], env: dict[str, str], runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         t = time.perf_counter()
-        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True)
+        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True, close_fds=False)
         times.append((time.perf_counter() - t) * 1000)
     return times
 
@@ -86,15 +87,11 @@ def main() -> None:
     script = Path(sys.executable).parent / "fundwatch"
     fundwatch = [str(script)] if script.exists() else [sys.executable, "-m", "fundwatch"]
     work = Path(tempfile.mkdtemp(prefix="fundwatch-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FUNDWATCH_")}
-    # Users' installs have compiled bytecode; make sure ours does too.
+    # A user's set-up: default folders under a fresh HOME (settings and cache found
+    # the usual way), and compiled bytecode as any install has.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FUNDWATCH_", "XDG_"))}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.update(
-        FUNDWATCH_CONFIG=str(work / "config.toml"),
-        FUNDWATCH_CACHE_DIR=str(work / "cache"),
-        FUNDWATCH_AS_OF=AS_OF,
-        TZ="Europe/Brussels",
-    )
+    env.update(HOME=str(work / "home"), FUNDWATCH_AS_OF=AS_OF, TZ="Europe/Brussels")
     print(f"fundwatch: {' '.join(fundwatch)}  python {sys.version.split()[0]}  "
           f"runs: {args.runs}  cores: {os.cpu_count()}")  # fmt: skip
     print(f"{'case':<44} {'calls':>6} {'median ms':>10} {'p90 ms':>8} {'rows':>5}")
@@ -104,7 +101,16 @@ def main() -> None:
         for n in (int(s) for s in args.sizes.split(",")):
             path = work / f"calls-{n}.toml"
             build(n, path)
-            cmd = [*fundwatch, "--file", str(path), "upcoming", "--within", "30d", "--format", "json"]
+            cmd = [
+                *fundwatch,
+                "--file",
+                str(path),
+                "upcoming",
+                "--within",
+                "30d",
+                "--format",
+                "json",
+            ]
             rows = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
             count = rows.stdout.count('"call_id"')
             cases = [
@@ -114,7 +120,11 @@ def main() -> None:
             ]
             for name, case_env in cases:
                 timed(cmd, case_env, 2)  # warm: bytecode, cache, page cache
-                runs = args.runs if case_env.get("FUNDWATCH_CACHE_DIR") != "" else max(5, args.runs // 4)
+                runs = (
+                    args.runs
+                    if case_env.get("FUNDWATCH_CACHE_DIR") != ""
+                    else max(5, args.runs // 4)
+                )
                 t = sorted(timed(cmd, case_env, runs))
                 p90 = t[min(len(t) - 1, int(round(0.9 * (len(t) - 1))))]
                 print(f"{name:<44} {n:>6} {statistics.median(t):>10.1f} {p90:>8.1f} {count:>5}")

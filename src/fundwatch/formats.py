@@ -7,8 +7,6 @@ Markdown table show the same columns. Nothing here imports rich.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import unicodedata
@@ -94,6 +92,9 @@ def csv_cell(value: Any) -> Any:
 
 
 def to_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    import csv
+    import io
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)

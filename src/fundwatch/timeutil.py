@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from contextlib import suppress
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -81,14 +82,32 @@ def city(zone_name: str) -> str:
     return zone_name.rsplit("/", 1)[-1].replace("_", " ")
 
 
+class _Lazy:
+    """A regular expression compiled when first used: compiling the four of this
+    module costs ~4 ms, and `upcoming --as-of 2025-10-08 --within 30d` needs none."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.pattern, self.flags = pattern, flags
+
+    @property
+    def compiled(self) -> re.Pattern[str]:
+        return re.compile(self.pattern, self.flags)  # re caches compiled patterns
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        return self.compiled.fullmatch(text)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.compiled.finditer(text)
+
+
 # --- dates typed by people ---------------------------------------------------------------
 
-_YEAR_FIRST = re.compile(
+_YEAR_FIRST = _Lazy(
     r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})"
     r"(?:(?:T|\s+)(?P<rest>\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?))?",
     re.IGNORECASE,
 )
-_TIME = re.compile(r"(\d{1,2}):(\d{2})")
+_TIME = _Lazy(r"(\d{1,2}):(\d{2})")
 # Two defaults that differ in every field: a field that comes out different was not typed.
 _DEFAULT_A = datetime(2001, 1, 1, 1, 1, 1)
 _DEFAULT_B = datetime(2002, 2, 2, 2, 2, 2)
@@ -144,7 +163,7 @@ def _pad_time(rest: str) -> str:
     return re.sub(r"^(\d):", r"0\1:", rest)
 
 
-_NUMERIC = re.compile(
+_NUMERIC = _Lazy(
     r"(?P<d>\d{1,2})(?P<sep>[/.-])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"
     r"(?:(?:\s+|T)(?P<h>\d{1,2}):(?P<min>\d{2})(?::(?P<s>\d{2}))?)?"
 )
@@ -225,9 +244,7 @@ def parse_time_of_day(text: str) -> time:
 
 # --- durations ----------------------------------------------------------------------------
 
-_DURATION_PART = re.compile(
-    r"(\d+)\s*(days?|d|weeks?|w|months?|m|years?|y)(?![a-z])", re.IGNORECASE
-)
+_DURATION_PART = _Lazy(r"(\d+)\s*(days?|d|weeks?|w|months?|m|years?|y)(?![a-z])", re.IGNORECASE)
 
 
 class Duration(NamedTuple):
@@ -267,6 +284,11 @@ class Duration(NamedTuple):
 def parse_duration(text: str) -> Duration:
     """``10d``, ``2w``, ``3m``, ``1y`` (and sums such as ``1m2w``)."""
     raw = text.strip()
+    if raw[:-1].isdigit() and raw[-1:] in ("d", "w", "m", "y"):  # the usual "30d"
+        n, unit = int(raw[:-1]), raw[-1]
+        if unit in ("d", "w"):
+            return Duration(0, n * (7 if unit == "w" else 1), raw)
+        return Duration(n * (12 if unit == "y" else 1), 0, raw)
     pos, months, days = 0, 0, 0
     for m in _DURATION_PART.finditer(raw):
         if raw[pos : m.start()].strip():
