@@ -126,7 +126,7 @@ def main() -> None:
                     else max(5, args.runs // 4)
                 )
                 t = sorted(timed(cmd, case_env, runs))
-                p90 = t[min(len(t) - 1, int(round(0.9 * (len(t) - 1))))]
+                p90 = t[min(len(t) - 1, round(0.9 * (len(t) - 1)))]
                 print(f"{name:<44} {n:>6} {statistics.median(t):>10.1f} {p90:>8.1f} {count:>5}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
