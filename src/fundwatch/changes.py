@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import time
+from datetime import UTC, datetime, time
 from typing import Any
 
 from fundwatch.errors import BadValue
@@ -82,7 +82,13 @@ def _opens(text: str, tz: str) -> When | None:
         raise BadValue(f"--opens: {exc.message}", exc.hint) from None
 
 
-def new_call(given: CallInput, taken: set[str], default_tz: str, default_time: time | None) -> Call:
+def new_call(
+    given: CallInput,
+    taken: set[str],
+    default_tz: str,
+    default_time: time | None,
+    now: datetime | None = None,
+) -> Call:
     """A call from `add`'s options; its id is derived from the title unless given."""
     if not given.title or not given.title.strip():
         raise BadValue("the title is empty")
@@ -112,15 +118,22 @@ def new_call(given: CallInput, taken: set[str], default_tz: str, default_time: t
         budget=parse_budget(given.budget) if given.budget else None,
         notes=given.notes or None,
         state=_check_state(given.state or "watching"),
+        modified=now.astimezone(UTC).replace(microsecond=0) if now else None,
     )
 
 
 def edited_call(
-    call: Call, given: CallInput, taken: set[str], default_time: time | None
+    call: Call,
+    given: CallInput,
+    taken: set[str],
+    default_time: time | None,
+    now: datetime | None = None,
 ) -> tuple[Call, list[str]]:
     """``call`` with the given options applied, and the names of the fields that changed.
 
     A new --timezone restates the deadlines in that zone at the same wall-clock time.
+    A change that shows in the calendar (anything but the state) raises the call's
+    sequence and sets ``modified``, so that re-imported events update.
     """
     changes: dict[str, Any] = {}
     tz = call.timezone
@@ -159,4 +172,8 @@ def edited_call(
     if given.state is not None:
         changes["state"] = _check_state(given.state)
     changed = [k for k, v in changes.items() if getattr(call, k) != v]
+    if any(k != "state" for k in changed):
+        changes["sequence"] = call.sequence + 1
+        if now is not None:
+            changes["modified"] = now.astimezone(UTC).replace(microsecond=0)
     return call.replace(**changes), changed

@@ -141,7 +141,8 @@ def add(
     )  # fmt: skip
     settings = STATE.settings
     with store.transaction(STATE.path, create=True) as watchlist:
-        call = new_call(given, watchlist.ids(), settings.timezone, settings.deadline_time)
+        now = STATE.clock.now
+        call = new_call(given, watchlist.ids(), settings.timezone, settings.deadline_time, now)
         watchlist.calls.append(call)
     out(call.id + "\n")
 
@@ -173,9 +174,9 @@ def edit(
     )  # fmt: skip
     with store.transaction(STATE.path) as watchlist:
         call = watchlist.get(call_id)
-        new, changed = edited_call(
-            call, given, watchlist.ids() - {call.id}, STATE.settings.deadline_time
-        )
+        taken = watchlist.ids() - {call.id}
+        now = STATE.clock.now
+        new, changed = edited_call(call, given, taken, STATE.settings.deadline_time, now)
         watchlist.put(new, old_id=call.id)
     if changed:
         out(f"Updated {new.id}: {', '.join(changed)}.\n")

@@ -131,10 +131,12 @@ def sort_deadlines(deadlines: list[Deadline] | tuple[Deadline, ...]) -> tuple[De
 class Call(Record):
     """A funding call on the watchlist. ``extra`` holds keys fundwatch does not know."""
 
-    __slots__ = ("budget", "deadlines", "extra", "id", "identifier", "notes", "opens",
-                 "programme", "state", "tags", "timezone", "title", "url")  # fmt: skip
+    __slots__ = ("budget", "deadlines", "extra", "id", "identifier", "modified", "notes",
+                 "opens", "programme", "sequence", "state", "tags", "timezone", "title",
+                 "url")  # fmt: skip
     _fields = ("id", "title", "deadlines", "programme", "identifier", "url", "opens",
-               "timezone", "tags", "budget", "notes", "state", "extra")  # fmt: skip
+               "timezone", "tags", "budget", "notes", "state", "extra", "sequence",
+               "modified")  # fmt: skip
     id: str
     title: str
     deadlines: tuple[Deadline, ...]
@@ -148,6 +150,10 @@ class Call(Record):
     notes: str | None
     state: str
     extra: dict[str, Any]
+    # calendar bookkeeping: `sequence` goes up and `modified` (UTC) is set whenever a
+    # change reaches the call's calendar events, so that a re-import updates them
+    sequence: int
+    modified: datetime | None
 
     def __init__(
         self,
@@ -164,6 +170,8 @@ class Call(Record):
         notes: str | None = None,
         state: str = "watching",
         extra: dict[str, Any] | None = None,
+        sequence: int = 0,
+        modified: datetime | None = None,
     ) -> None:
         self.id = id
         self.title = title
@@ -178,6 +186,8 @@ class Call(Record):
         self.notes = notes
         self.state = state
         self.extra = extra if extra is not None else {}
+        self.sequence = sequence
+        self.modified = modified
 
     def next_deadline(self, clock: Clock) -> Deadline | None:
         """The first deadline not yet passed; None once all have passed."""

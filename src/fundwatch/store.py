@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -38,6 +38,8 @@ CALL_KEYS = (
     "deadline",
     "deadlines",
     "notes",
+    "sequence",
+    "modified",
 )
 DEADLINE_KEYS = ("at", "label", "timezone")
 
@@ -272,8 +274,20 @@ class _Reader:
         deadlines = self.deadlines(index, raw, tz, name)
         if len(self.problems) > before:
             return None
+        sequence = raw.get("sequence", 0)
+        if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 0:
+            self.problem(index, "sequence", f"{name}: sequence must be a whole number >= 0")
+            return None
+        modified = raw.get("modified")
+        if modified is not None:
+            if not isinstance(modified, datetime):
+                self.problem(index, "modified", f"{name}: modified must be a date-time")
+                return None
+            modified = modified.astimezone(UTC) if modified.tzinfo else modified.replace(tzinfo=UTC)
         extra = {k: v for k, v in raw.items() if k not in CALL_KEYS}
         return Call(
+            sequence=sequence,
+            modified=modified,
             id=call_id,
             title=title,
             deadlines=deadlines,
@@ -463,6 +477,10 @@ def call_to_dict(call: Call) -> dict[str, Any]:
         out["deadlines"] = [_deadline_to_dict(d, call.timezone) for d in ds]
     if call.notes:
         out["notes"] = call.notes
+    if call.sequence:
+        out["sequence"] = call.sequence
+    if call.modified is not None:
+        out["modified"] = call.modified
     out.update(call.extra)
     return out
 
