@@ -92,7 +92,9 @@ _FILTER_PARAMS = [
 ]  # fmt: skip
 
 
-def command(name: str | None = None, filters: bool = False) -> Callable[[F], F]:
+def command(
+    name: str | None = None, filters: bool = False, group: typer.Typer | None = None
+) -> Callable[[F], F]:
     """Register a command that also takes the global options (and the shared filters).
 
     The wrapped function receives ``filters`` (a query.Filters) when ``filters`` is set.
@@ -127,7 +129,7 @@ def command(name: str | None = None, filters: bool = False) -> Callable[[F], F]:
 
         wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
         wrapper.__annotations__ = {p.name: p.annotation for p in params}
-        app.command(name)(wrapper)
+        (group or app).command(name)(wrapper)
         return fn
 
     return decorate
@@ -209,4 +211,6 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-from fundwatch import commands as _commands  # noqa: E402,F401  (registers the commands)
+# registers the commands
+from fundwatch import commands as _commands  # noqa: E402,F401
+from fundwatch import export_commands as _export  # noqa: E402,F401

@@ -1,0 +1,79 @@
+"""`fundwatch export ics`: the watchlist as a calendar file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fundwatch.app import out
+from fundwatch.cli import STATE, app, command
+from fundwatch.query import DONE_STATES, Filters
+
+export_app = typer.Typer(
+    help="Export the watchlist (ics: an iCalendar file).", no_args_is_help=True
+)
+app.add_typer(export_app, name="export")
+
+PROFILE_HELP = (
+    "generic: every alarm; outlook: one alarm an event (Outlook keeps one); "
+    "google: no alarms (Google ignores them in imported calendars)."
+)
+
+
+@command("ics", filters=True, group=export_app)
+def export_ics(
+    filters: Filters,
+    output: Annotated[
+        str, typer.Option("--output", "-o", metavar="FILE", help="Write here; '-' is stdout.")
+    ] = "-",
+    alarm: Annotated[
+        list[str] | None,
+        typer.Option("--alarm", metavar="DUR", help="A reminder DUR before (repeatable)."),
+    ] = None,
+    no_alarms: Annotated[bool, typer.Option("--no-alarms", help="No reminders.")] = False,
+    profile: Annotated[
+        str, typer.Option("--profile", metavar="generic|outlook|google", help=PROFILE_HELP)
+    ] = "generic",
+    milestone: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--milestone",
+            metavar="NAME=DUR",
+            help="Also an event DUR before each deadline (repeatable).",
+        ),
+    ] = None,  # fmt: skip
+    all_: Annotated[
+        bool, typer.Option("--all", help="Include calls you have submitted or dropped.")
+    ] = False,
+) -> None:
+    """An RFC 5545 calendar: one event per deadline (and per milestone)."""
+    from fundwatch import ics
+    from fundwatch.store import atomic_write
+
+    settings = STATE.settings
+    options = ics.options_for(
+        profile,
+        alarm if alarm is not None else settings.alarms,
+        no_alarms,
+        milestone if milestone is not None else settings.milestones,
+    )
+    clock = STATE.clock
+    skip_done = not all_ and not filters.state
+    calls = [
+        c
+        for c in STATE.load().calls
+        if filters.matches(c, clock) and not (skip_done and c.state in DONE_STATES)
+    ]
+    data = ics.calendar(calls, clock, options)
+    if output == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        atomic_write(Path(output), data)
+        events = data.count(b"BEGIN:VEVENT")
+        sys.stderr.write(f"Wrote {events} events to {output}.\n")
+        out("")
