@@ -44,7 +44,7 @@ def export_ics(
             metavar="NAME=DUR",
             help="Also an event DUR before each deadline (repeatable).",
         ),
-    ] = None,  # fmt: skip
+    ] = None,
     all_: Annotated[
         bool, typer.Option("--all", help="Include calls you have submitted or dropped.")
     ] = False,
