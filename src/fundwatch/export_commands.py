@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,13 @@ export_app = typer.Typer(
     help="Export the watchlist (ics: an iCalendar file).", no_args_is_help=True
 )
 app.add_typer(export_app, name="export")
+
+
+class Profile(StrEnum):
+    generic = "generic"
+    outlook = "outlook"
+    google = "google"
+
 
 PROFILE_HELP = (
     "generic: every alarm; outlook: one alarm an event (Outlook keeps one); "
@@ -34,9 +42,7 @@ def export_ics(
         typer.Option("--alarm", metavar="DUR", help="A reminder DUR before (repeatable)."),
     ] = None,
     no_alarms: Annotated[bool, typer.Option("--no-alarms", help="No reminders.")] = False,
-    profile: Annotated[
-        str, typer.Option("--profile", metavar="generic|outlook|google", help=PROFILE_HELP)
-    ] = "generic",
+    profile: Annotated[Profile, typer.Option("--profile", help=PROFILE_HELP)] = Profile.generic,
     milestone: Annotated[
         list[str] | None,
         typer.Option(
@@ -55,7 +61,7 @@ def export_ics(
 
     settings = STATE.settings
     options = ics.options_for(
-        profile,
+        profile.value,
         alarm if alarm is not None else settings.alarms,
         no_alarms,
         milestone if milestone is not None else settings.milestones,
