@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_upcoming import build  # noqa: E402
+from bench_upcoming import build
 
 
 def naive_calendar(calls, clock, options) -> bytes:  # type: ignore[no-untyped-def]
@@ -38,7 +38,7 @@ def naive_calendar(calls, clock, options) -> bytes:  # type: ignore[no-untyped-d
     for call in calls:
         for event, lead in ics._events(call, clock, options):
             whole = Event()
-            for name, value in event.property_items(recursive=False)[1:-1]:
+            for name, _value in event.property_items(recursive=False)[1:-1]:
                 whole.add(name, event.decoded(name) if name != "CATEGORIES" else list(call.tags))
             whole.add("dtstamp", clock.now_utc)
             whole.add("transp", "TRANSPARENT")

@@ -25,6 +25,7 @@ FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 WithinOpt = Annotated[
     str, typer.Option("--within", metavar="DUR", help="Window from now: 10d, 2w, 3m, 1y.")
 ]
+AllOpt = Annotated[bool, typer.Option("--all", help="Include calls you have submitted or dropped.")]
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="The call's id (see `fundwatch list`).")]
 
 
@@ -277,9 +278,7 @@ def upcoming(
     filters: Filters,
     within: WithinOpt = "30d",
     fmt: FormatOpt = Format.table,
-    all_: Annotated[
-        bool, typer.Option("--all", help="Include calls you have submitted or dropped.")
-    ] = False,
+    all_: AllOpt = False,
 ) -> None:
     """One row per deadline from now to now + DUR, soonest first."""
     upcoming_view(STATE, filters, within, fmt.value, all_)

@@ -11,7 +11,8 @@ import typer
 
 from fundwatch.app import out
 from fundwatch.cli import STATE, app, command
-from fundwatch.query import DONE_STATES, Filters
+from fundwatch.commands import AllOpt
+from fundwatch.query import Filters, selected
 
 export_app = typer.Typer(
     help="Export the watchlist (ics: an iCalendar file).", no_args_is_help=True
@@ -51,9 +52,7 @@ def export_ics(
             help="Also an event DUR before each deadline (repeatable).",
         ),
     ] = None,
-    all_: Annotated[
-        bool, typer.Option("--all", help="Include calls you have submitted or dropped.")
-    ] = False,
+    all_: AllOpt = False,
 ) -> None:
     """An RFC 5545 calendar: one event per deadline (and per milestone)."""
     from fundwatch import ics
@@ -67,13 +66,7 @@ def export_ics(
         milestone if milestone is not None else settings.milestones,
     )
     clock = STATE.clock
-    skip_done = not all_ and not filters.state
-    calls = [
-        c
-        for c in STATE.load().calls
-        if filters.matches(c, clock) and not (skip_done and c.state in DONE_STATES)
-    ]
-    data = ics.calendar(calls, clock, options)
+    data = ics.calendar(selected(STATE.load().calls, clock, filters, all_), clock, options)
     if output == "-":
         sys.stdout.flush()
         sys.stdout.buffer.write(data)

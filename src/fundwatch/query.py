@@ -86,6 +86,17 @@ def call_rows(calls: Iterable[Call], clock: Clock, filters: Filters = NO_FILTERS
     return sorted(rows, key=key)
 
 
+def selected(
+    calls: Iterable[Call], clock: Clock, filters: Filters, include_done: bool = False
+) -> list[Call]:
+    """The calls that match; those submitted or dropped only with ``include_done`` or
+    a --state filter (what needs doing, for `upcoming` and calendars)."""
+    skip_done = not include_done and not filters.state
+    return [
+        c for c in calls if not (skip_done and c.state in DONE_STATES) and filters.matches(c, clock)
+    ]
+
+
 def window_end(clock: Clock, within: Duration) -> datetime:
     """00:00 (UTC instant) of the day after now + ``within``, in the display zone."""
     last_day = within.after(clock.now).date()
@@ -106,13 +117,8 @@ def upcoming_rows(
     or less, at 17:00 or all day alike.
     """
     end = window_end(clock, within)
-    skip_done = not include_done and not filters.state
     rows = []
-    for call in calls:
-        if skip_done and call.state in DONE_STATES:
-            continue
-        if not filters.matches(call, clock):
-            continue
+    for call in selected(calls, clock, filters, include_done):
         for d in call.deadlines:
             if not d.passed(clock) and d.starts(clock) < end:
                 rows.append(DeadlineRow(call, d, d.days_left(clock)))
