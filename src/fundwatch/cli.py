@@ -214,3 +214,4 @@ def main() -> None:
 # registers the commands
 from fundwatch import commands as _commands  # noqa: E402,F401
 from fundwatch import export_commands as _export  # noqa: E402,F401
+from fundwatch import remind_commands as _remind  # noqa: E402,F401

@@ -1,0 +1,104 @@
+"""`fundwatch remind`: the weekly reminder for people, e-mail and chat."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from fundwatch.app import out
+from fundwatch.cli import STATE, command
+from fundwatch.commands import AllOpt
+from fundwatch.errors import FundwatchError
+from fundwatch.query import Filters
+
+
+class RemindFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    html = "html"
+    json = "json"
+    csv = "csv"
+
+
+class PostFormat(StrEnum):
+    slack = "slack"
+    mattermost = "mattermost"
+    rocketchat = "rocketchat"
+    discord = "discord"
+    teams = "teams"
+
+
+NOTHING_DUE = 3  # --exit-code: nothing is due
+
+
+@command(filters=True)
+def remind(
+    filters: Filters,
+    within: Annotated[
+        str, typer.Option("--within", metavar="DUR", help="Window from today: 14d, 3w, 1m.")
+    ] = "14d",
+    fmt: Annotated[RemindFormat, typer.Option("--format", help="Output format.")] = (
+        RemindFormat.text
+    ),
+    post: Annotated[bool, typer.Option("--post", help="Send it to a chat webhook.")] = False,
+    webhook: Annotated[
+        str | None,
+        typer.Option(
+            "--webhook",
+            metavar="URL",
+            help="Chat webhook (else FUNDWATCH_WEBHOOK, else the setting webhook).",
+            show_default=False,
+        ),
+    ] = None,
+    post_format: Annotated[
+        PostFormat | None,
+        typer.Option("--post-format", help="Chat kind (default: from the webhook's host)."),
+    ] = None,
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help=f"Exit {NOTHING_DUE} when nothing is due.")
+    ] = False,
+    all_: AllOpt = False,
+) -> None:
+    """The weekly reminder: due today, due within DUR by week, opening soon, changed.
+
+    Prints nothing when there is nothing to say, so that cron mails nothing.
+    """
+    from fundwatch import remind as reminders
+    from fundwatch import report
+    from fundwatch.timeutil import parse_duration
+
+    span = parse_duration(within)
+    clock = STATE.clock
+    watchlist = STATE.load()
+    reminder = reminders.build(
+        watchlist.calls, clock, span, filters, all_, watchlist.extra.get("sync")
+    )
+    if not reminder.empty:
+        if post:
+            _post(reminder, webhook, post_format)
+        else:
+            out(report.render(reminder, fmt.value))
+    if exit_code and not reminder.due:
+        raise typer.Exit(NOTHING_DUE)
+
+
+def _post(reminder: object, url: str | None, kind: PostFormat | None) -> None:
+    from fundwatch import net, report, webhook
+
+    url = url or STATE.settings.webhook
+    if not url:
+        raise FundwatchError(
+            "no chat webhook to post to",
+            hint="give --webhook URL, set FUNDWATCH_WEBHOOK, or the setting webhook",
+        )
+    if not url.startswith(("https://", "http://")):
+        raise FundwatchError("--webhook must be an http(s) address")
+    chosen = webhook.kind_for(url, kind.value if kind else None)
+    sent = webhook.post(url, report.markdown(reminder), reminder, chosen)  # type: ignore[arg-type]
+    if sys.stderr.isatty():
+        sys.stderr.write(
+            f"Posted to {net.host(url)} ({chosen}, {sent} message{'s' * (sent > 1)}).\n"
+        )
