@@ -50,7 +50,25 @@ def parse_milestone(text: str) -> Milestone:
         raise BadValue(
             f"--milestone: '{text}' is not NAME=DURATION", hint='such as "Partner letters=21d"'
         )
-    return Milestone(name.strip(), parse_duration(span))
+    try:
+        return Milestone(name.strip(), parse_duration(span))
+    except BadValue as exc:
+        raise BadValue(f"--milestone: {exc.message}", exc.hint) from None
+
+
+def parse_milestones(texts: Sequence[str]) -> tuple[Milestone, ...]:
+    """Milestones with names distinct enough for distinct UIDs."""
+    milestones = tuple(parse_milestone(t) for t in texts)
+    seen: dict[str, str] = {}
+    for m in milestones:
+        key = slugify(m.name, 60)
+        if key in seen:
+            raise BadValue(
+                f"--milestone: '{seen[key]}' and '{m.name}' are one name to a calendar",
+                hint="give each milestone its own name",
+            )
+        seen[key] = m.name
+    return milestones
 
 
 class Options(NamedTuple):
@@ -74,7 +92,7 @@ def calendar(calls: Iterable[Call], clock: Clock, options: Options) -> bytes:
     head = cal.to_ical()
     end = b"END:VCALENDAR\r\n"
     assert head.endswith(end)
-    alarms: dict[int, bytes] = {}  # serialised VALARMs by days before, as needed
+    alarms: dict[tuple[int, str], bytes] = {}  # serialised VALARMs, as needed
     common = _lines(dtstamp=clock.now_utc.replace(microsecond=0), transp="TRANSPARENT")
     parts = [head[: -len(end)]]
     for call in calls:
@@ -105,21 +123,40 @@ def _call_lines(call: Call) -> bytes:
         sequence=call.sequence,
         last_modified=call.modified,
         url=call.url or None,
-        categories=list(call.tags),
+        categories=[_text(t) for t in call.tags],
     )
 
 
-def _assemble(event: Event, shared: bytes, alarms: dict[int, bytes], lead: Sequence[int]) -> bytes:
+def _assemble(
+    event: Event, shared: bytes, alarms: dict[tuple[int, str], bytes], lead: Lead
+) -> bytes:
     """BEGIN, the event's own lines, the shared lines, its VALARMs, END."""
     own = bytes(event.to_ical())
     end = b"END:VEVENT\r\n"
     assert own.endswith(end)
     blocks = []
-    for days in lead:
-        if days not in alarms:
-            alarms[days] = _alarm(days)
-        blocks.append(alarms[days])
-    return own[: -len(end)] + shared + b"".join(blocks) + end
+    for key in lead:
+        if key not in alarms:
+            alarms[key] = _alarm(*key)
+        blocks.append(alarms[key])
+    return _restore(own[: -len(end)] + shared + b"".join(blocks) + end)
+
+
+# --- text ---
+
+# icalendar 7.3 takes the two characters backslash and N in a text value for the
+# escape of a line break, so "\\server\Notes" would come back broken. Such a
+# backslash travels as a private-use character (3 octets in UTF-8, never folded
+# apart) and becomes an escaped backslash (2 octets) once icalendar has done its work.
+_BACKSLASH = "\U000f0000"
+
+
+def _text(value: str) -> str:
+    return value.replace("\\N", _BACKSLASH + "N")
+
+
+def _restore(data: bytes) -> bytes:
+    return data.replace(_BACKSLASH.encode(), b"\\\\")
 
 
 # --- events --------------------------------------------------------------------------------
@@ -134,19 +171,24 @@ def _parts(call: Call) -> list[str]:
 
 
 def uid(call: Call, part: str, milestone: str | None = None) -> str:
-    tail = f".{slugify(milestone, 60)}" if milestone else ""
-    return f"{call.id}.{part}{tail}@fundwatch"
+    """``<call id>/<stage>[/<milestone>]@fundwatch``: ids cannot hold '/', so no two
+    events share one."""
+    tail = f"/{slugify(milestone, 60)}" if milestone else ""
+    return f"{call.id}/{part}{tail}@fundwatch"
 
 
-def _events(call: Call, clock: Clock, options: Options) -> Iterable[tuple[Event, list[int]]]:
-    """Each deadline's event, then its milestones', with the days before each alarm."""
+Lead = list[tuple[int, str]]  # each alarm: days before the event, and the milestone's name
+
+
+def _events(call: Call, clock: Clock, options: Options) -> Iterable[tuple[Event, Lead]]:
+    """Each deadline's event, then its milestones', with their alarms."""
     for d, part in zip(call.deadlines, _parts(call), strict=True):
-        lead = [_days_before(d, a) for a in options.alarms]
+        lead = [(_days_before(d, a), "") for a in options.alarms]
         yield _event(call, d, clock, options, uid(call, part)), lead
         for m in options.milestones:
             at = _shifted(d, m.before)
             event = _event(call, d, clock, options, uid(call, part, m.name), m, at)
-            yield event, [_days_before(d, a, at) for a in options.alarms]
+            yield event, [(_days_before(d, a, at), m.name) for a in options.alarms]
 
 
 def _event(
@@ -164,17 +206,16 @@ def _event(
     event = Event()  # the lines shared with other events are added by calendar()
     event.add("uid", event_uid)
     if milestone is None:
-        event.add("summary", f"Deadline: {call.title}{stage}")
+        event.add("summary", _text(f"Deadline: {call.title}{stage}"))
     else:
-        event.add("summary", f"{milestone.name}: {call.title}{stage}")
+        event.add("summary", _text(f"{milestone.name}: {call.title}{stage}"))
     start = at if at is not None else (d.utc if d.utc is not None else d.at)
     if isinstance(start, datetime):
-        event.add("dtstart", start)
-        event.add("dtend", start)  # a deadline is a moment
+        event.add("dtstart", start)  # no DTEND: the event ends as it starts (RFC 5545 3.6.1)
     else:
         event.add("dtstart", start)
         event.add("dtend", start + timedelta(days=1))
-    event.add("description", _description(call, d, milestone, options.profile))
+    event.add("description", _text(_description(call, d, milestone, options.profile)))
     return event
 
 
@@ -230,13 +271,13 @@ def _days_before(d: Deadline, span: Duration, at: date | datetime | None = None)
     return (anchor - span.before(anchor)).days
 
 
-def _alarm(days: int) -> bytes:
+def _alarm(days: int, milestone: str) -> bytes:
     from icalendar import Alarm
 
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
     when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
-    alarm.add("description", f"Funding deadline {when}")
+    alarm.add("description", _text(f"{milestone or 'Funding deadline'} {when}"))
     alarm.add("trigger", timedelta(days=-days))
     return bytes(alarm.to_ical())
 
@@ -259,7 +300,7 @@ def options_for(
     kwargs: dict[str, Any] = {}
     if name:
         kwargs["name"] = name
-    return Options(spans, profile, tuple(parse_milestone(m) for m in milestones), **kwargs)
+    return Options(spans, profile, parse_milestones(milestones), **kwargs)
 
 
 def _alarm_span(text: str) -> Duration:
