@@ -241,7 +241,14 @@ def upcoming_grid(rows: Sequence[DeadlineRow], clock: Clock) -> Grid:
 
 
 def cell_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    """Columns on screen: wide (CJK, emoji) count 2, combining marks and format
+    characters 0 (an accent typed as letter + combining mark takes one column)."""
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+    return width
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -277,13 +284,21 @@ def md_escape(text: str) -> str:
     return one_line(text).translate(_MD_SPECIAL)
 
 
+def web_url(url: str | None) -> str | None:
+    """An http(s) URL safe to put in a link (spaces, brackets and non-ASCII
+    percent-encoded); None for anything else (javascript:, mailto:, a typo)."""
+    if not url or not url.startswith(("https://", "http://")):
+        return None
+    return "".join(
+        ch if ch.isascii() and ch.isprintable() and ch not in " ()<>|\\`\"'" else
+        "".join(f"%{b:02X}" for b in ch.encode()) for ch in url
+    )  # fmt: skip
+
+
 def md_link(text: str, url: str | None) -> str:
     label = md_escape(text)
-    if not url or not url.startswith(("https://", "http://")):
-        return label
-    safe = "".join(ch if ch.isascii() and ch.isprintable() and ch not in " ()<>|\\`" else
-                   "".join(f"%{b:02X}" for b in ch.encode()) for ch in url)  # fmt: skip
-    return f"[{label}]({safe})"
+    safe = web_url(url)
+    return f"[{label}]({safe})" if safe else label
 
 
 def to_markdown(grid: Grid) -> str:

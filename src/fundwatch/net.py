@@ -28,8 +28,9 @@ USER_AGENT = f"fundwatch/{__version__}"
 # end, so one request takes at most retries * (MAX_WAIT + timeout) + timeout seconds.
 MAX_WAIT = 60.0
 
-# 429 and every 5xx but those that will not change on a second try.
-RETRY_STATUSES = frozenset({429} | set(range(500, 600))) - {501, 505}
+# 429 and every 5xx but those that will not change on a second try (501, 505). Only
+# statuses that http.HTTPStatus names: httpx-retries before 0.5 takes no others.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 506, 507, 508, 510, 511})
 
 
 def client(timeout: float = 10.0, retries: int = 3, backoff: float = 0.5) -> httpx.Client:
@@ -227,8 +228,8 @@ def _detail(response: httpx.Response, url: str) -> str:
                 said = said.get("message") or said.get("code")
         elif isinstance(data, str):
             said = data
-    elif kind in ("text/plain", ""):
-        said = text
+    elif kind in ("text/plain", "") or (kind == "text/html" and "<" not in text):
+        said = text  # Slack says "no_service" as text/html
     if not isinstance(said, str):
         return ""
     line = " ".join(said.split())
@@ -278,7 +279,7 @@ def _exception_failure(exc: BaseException, url: str, where: str) -> FundwatchErr
         reason = _reason(exc, url)
         hint = "check the URL and your network"
         if "certificate" in reason.lower() or "ssl" in reason.lower():
-            hint = "the server's certificate is not trusted (SSL_CERT_FILE names a CA bundle)"
+            hint = "if your network's own CA signs it, point SSL_CERT_FILE at that CA's bundle"
         return FundwatchError(f"cannot connect to {where}: {reason}", hint=hint)
     if isinstance(exc, httpx.RemoteProtocolError):
         return FundwatchError(
@@ -302,7 +303,8 @@ def _reason(exc: BaseException, url: str) -> str:
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
         if isinstance(cause, ssl.SSLCertVerificationError):
-            return f"certificate not trusted ({cause.verify_message})"
+            detail = getattr(cause, "verify_message", None)
+            return f"certificate not trusted ({detail})" if detail else "certificate not trusted"
         if isinstance(cause, socket.gaierror):
             return "unknown host (the name does not resolve)"
         if isinstance(cause, ConnectionRefusedError) or (

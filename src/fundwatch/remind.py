@@ -66,7 +66,7 @@ class Reminder(NamedTuple):
 
 
 def week_span(monday: date) -> str:
-    """``10-16 Nov 2026``, ``27 Oct - 2 Nov 2026``, ``28 Dec 2026 - 3 Jan 2027``."""
+    """``9-15 Nov 2026``, ``26 Oct - 1 Nov 2026``, ``28 Dec 2026 - 3 Jan 2027``."""
     sunday = monday + timedelta(days=6)
     if monday.year != sunday.year:
         return f"{monday.day} {monday:%b %Y} - {sunday.day} {sunday:%b %Y}"
@@ -83,6 +83,7 @@ def build(
     include_done: bool = False,
     sync: dict[str, Any] | None = None,
 ) -> Reminder:
+    calls = list(calls)
     chosen = selected(calls, clock, filters, include_done)
     rows = upcoming_rows(chosen, clock, within, include_done=True)
     today = [r for r in rows if r.days_left == 0]
@@ -104,6 +105,11 @@ def build(
             opening.append(Opening(call, opens, (opens - clock.today).days))
     opening.sort(key=lambda o: (o.opens, o.call.id))
     synced_at, changes = sync_changes(sync)
+    # changes of the calls the filters leave out are left out too (a change to a call
+    # no longer in the watchlist, such as its removal, always shows)
+    shown = {c.id for c in chosen}
+    known = {c.id for c in calls}
+    changes = [c for c in changes if c.call_id in shown or c.call_id not in known]
     return Reminder(clock, within, today, list(weeks.values()), opening, changes, synced_at)
 
 

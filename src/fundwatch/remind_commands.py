@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,10 +12,15 @@ from fundwatch.app import out
 from fundwatch.cli import STATE, command
 from fundwatch.commands import AllOpt
 from fundwatch.errors import FundwatchError
+from fundwatch.formats import zone_caption
 from fundwatch.query import Filters
+
+if TYPE_CHECKING:
+    from fundwatch.remind import Reminder
 
 
 class RemindFormat(StrEnum):
+    table = "table"
     text = "text"
     markdown = "markdown"
     html = "html"
@@ -40,9 +45,10 @@ def remind(
     within: Annotated[
         str, typer.Option("--within", metavar="DUR", help="Window from today: 14d, 3w, 1m.")
     ] = "14d",
-    fmt: Annotated[RemindFormat, typer.Option("--format", help="Output format.")] = (
-        RemindFormat.text
-    ),
+    fmt: Annotated[
+        RemindFormat,
+        typer.Option("--format", help="Output format (table: text when not on a terminal)."),
+    ] = RemindFormat.table,
     post: Annotated[bool, typer.Option("--post", help="Send it to a chat webhook.")] = False,
     webhook: Annotated[
         str | None,
@@ -79,13 +85,32 @@ def remind(
     if not reminder.empty:
         if post:
             _post(reminder, webhook, post_format)
+        elif fmt is RemindFormat.table:
+            _table(reminder)
         else:
             out(report.render(reminder, fmt.value))
     if exit_code and not reminder.due:
         raise typer.Exit(NOTHING_DUE)
 
 
-def _post(reminder: object, url: str | None, kind: PostFormat | None) -> None:
+def _table(reminder: Reminder) -> None:
+    """Rich tables on a terminal; the text format when piped."""
+    from fundwatch import report
+    from fundwatch.render import is_terminal, print_grid
+
+    if not is_terminal():
+        out(report.render(reminder, "text"))
+        return
+    out(f"{report.headline(reminder)}\n{zone_caption(reminder.clock)}\n")
+    for title, grid in report.sections(reminder):
+        grid.headers.pop()  # the link column: too wide for a screen
+        for row in grid.rows:
+            row.pop()
+        out("\n" + title + "\n")
+        print_grid(grid)
+
+
+def _post(reminder: Reminder, url: str | None, kind: PostFormat | None) -> None:
     from fundwatch import net, report, webhook
 
     url = url or STATE.settings.webhook
@@ -97,7 +122,7 @@ def _post(reminder: object, url: str | None, kind: PostFormat | None) -> None:
     if not url.startswith(("https://", "http://")):
         raise FundwatchError("--webhook must be an http(s) address")
     chosen = webhook.kind_for(url, kind.value if kind else None)
-    sent = webhook.post(url, report.markdown(reminder), reminder, chosen)  # type: ignore[arg-type]
+    sent = webhook.post(url, report.markdown(reminder), reminder, chosen)
     if sys.stderr.isatty():
         sys.stderr.write(
             f"Posted to {net.host(url)} ({chosen}, {sent} message{'s' * (sent > 1)}).\n"

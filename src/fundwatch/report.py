@@ -21,6 +21,7 @@ from fundwatch.formats import (
     to_markdown,
     to_text,
     upcoming_record,
+    web_url,
     when_text,
     zone_caption,
 )
@@ -67,7 +68,13 @@ def sections(r: Reminder) -> list[tuple[str, Grid]]:
 
 
 def _deadline_grid(rows: list[DeadlineRow], r: Reminder) -> Grid:
-    grid = Grid(list(DEADLINE_HEADERS), right=frozenset({1}), link_column=2)
+    grid = Grid(
+        list(DEADLINE_HEADERS),
+        right=frozenset({1}),
+        link_column=2,
+        keep=frozenset({0, 1}),
+        squeeze=frozenset({4}),
+    )
     for row in rows:
         c, d = row.call, row.deadline
         grid.add(
@@ -80,7 +87,13 @@ def _deadline_grid(rows: list[DeadlineRow], r: Reminder) -> Grid:
 
 
 def _opening_grid(openings: list[Opening]) -> Grid:
-    grid = Grid(list(OPENING_HEADERS), right=frozenset({1}), link_column=2)
+    grid = Grid(
+        list(OPENING_HEADERS),
+        right=frozenset({1}),
+        link_column=2,
+        keep=frozenset({0, 1}),
+        squeeze=frozenset({3}),
+    )
     for o in openings:
         c = o.call
         grid.add(
@@ -140,8 +153,9 @@ def _e(value: Any) -> str:
 
 
 def _link(label: str, url: str | None) -> str:
-    if url and url.startswith(("https://", "http://")):
-        return f'<a href="{_e(url)}" style="color:#0b57d0">{_e(label)}</a>'
+    safe = web_url(url)
+    if safe:
+        return f'<a href="{_e(safe)}" style="color:#0b57d0">{_e(label)}</a>'
     return _e(label)
 
 
@@ -165,10 +179,10 @@ def _html_table(grid: Grid) -> str:
         for i in shown:
             value = row[i].replace("\n", " ")
             content = _link(value, url) if i == grid.link_column else _e(value)
-            align = ";text-align:right;white-space:nowrap" if i in grid.right else ""
-            cells.append(f'<td style="{_CELL}{align}">{content}</td>')
+            style = _CELL.replace("text-align:left", "text-align:right;white-space:nowrap")
+            cells.append(f'<td style="{style if i in grid.right else _CELL}">{content}</td>')
         style = _URGENT[_urgency(days)]
-        body.append(f'<tr style="{style}">' + "".join(cells) + "</tr>")
+        body.append((f'<tr style="{style}">' if style else "<tr>") + "".join(cells) + "</tr>")
     return (
         '<table cellpadding="0" cellspacing="0" '
         f'style="border-collapse:collapse;width:100%;font-size:14px;{_FONT}">'
