@@ -48,8 +48,8 @@ def naive_calendar(calls, clock, options) -> bytes:  # type: ignore[no-untyped-d
             for days in lead:
                 alarm = Alarm()
                 alarm.add("action", "DISPLAY")
-                alarm.add("description", f"Funding deadline in {days} days")
-                alarm.add("trigger", timedelta(days=-days))
+                alarm.add("description", f"Funding deadline in {days[0]} days")
+                alarm.add("trigger", timedelta(days=-days[0]))
                 whole.add_component(alarm)
             cal.add_component(whole)
     return bytes(cal.to_ical())
