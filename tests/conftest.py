@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from localserver import Server
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -82,3 +83,16 @@ def sample(watchlist: Path) -> Path:
     """The isolated watchlist, filled with the bundled sample."""
     watchlist.write_text(SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
     return watchlist
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch):
+    """A recording HTTP server on 127.0.0.1 (tests/localserver.py); no proxies."""
+    for key in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(key, raising=False)
+        monkeypatch.delenv(key.lower(), raising=False)
+    s = Server()
+    try:
+        yield s
+    finally:
+        s.close()

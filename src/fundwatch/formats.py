@@ -276,7 +276,8 @@ def to_text(grid: Grid) -> str:
 
 # --- Markdown ---------------------------------------------------------------------------
 
-_MD_SPECIAL = str.maketrans({ch: "\\" + ch for ch in "\\|*_`[]<>~#"})
+# '@' too: Mattermost and Rocket.Chat would notify @all or @channel in a title
+_MD_SPECIAL = str.maketrans({ch: "\\" + ch for ch in "\\|*_`[]<>~#@"})
 
 
 def md_escape(text: str) -> str:

@@ -119,10 +119,8 @@ def _post(reminder: Reminder, url: str | None, kind: PostFormat | None) -> None:
             "no chat webhook to post to",
             hint="give --webhook URL, set FUNDWATCH_WEBHOOK, or the setting webhook",
         )
-    if not url.startswith(("https://", "http://")):
-        raise FundwatchError("--webhook must be an http(s) address")
     chosen = webhook.kind_for(url, kind.value if kind else None)
-    sent = webhook.post(url, report.markdown(reminder), reminder, chosen)
+    sent = webhook.post(url, report.chat(reminder, chosen), reminder, chosen)
     if sys.stderr.isatty():
         sys.stderr.write(
             f"Posted to {net.host(url)} ({chosen}, {sent} message{'s' * (sent > 1)}).\n"

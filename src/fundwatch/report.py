@@ -141,6 +141,14 @@ def markdown(r: Reminder) -> str:
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
+def chat(r: Reminder, kind: str) -> str:
+    """The message for a chat: Markdown tables where the chat renders them (Mattermost,
+    Rocket.Chat); aligned text in a code block where it does not (Slack, Discord)."""
+    if kind in ("slack", "discord"):
+        return "```\n" + text(r).replace("`", "'") + "```"
+    return markdown(r)
+
+
 # --- HTML for e-mail ----------------------------------------------------------------------
 
 _FONT = "font-family:Arial,Helvetica,sans-serif"
