@@ -14,7 +14,7 @@ import re
 import subprocess
 import sys
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
@@ -638,8 +638,13 @@ def test_empty_and_due():
     c = clock(AS_OF)
     nothing = build([call("far", Deadline(date(2027, 1, 1)))], c, DAYS14, NO_FILTERS)
     assert (nothing.empty, nothing.due) == (True, False)
-    changed = build([], c, DAYS14, NO_FILTERS, sync={"changes": [{"call": "x", "text": "t"}]})
-    assert (changed.empty, changed.due, changed.synced_at) == (False, False, None)
+    items = {"changes": [{"call": "x", "text": "t"}]}
+    changed = build([], c, DAYS14, NO_FILTERS, sync={"at": c.now_utc, **items})
+    assert (changed.empty, changed.due, changed.synced_at) == (False, False, c.now_utc)
+    # a sync older than the window was reported before; one with no time cannot be placed
+    stale = build([], c, DAYS14, NO_FILTERS, sync={"at": c.now_utc - timedelta(days=15), **items})
+    assert stale.empty and stale.changes == []
+    assert build([], c, DAYS14, NO_FILTERS, sync=items).empty
     today = build([call("t", Deadline(date(2026, 11, 10)))], c, DAYS14, NO_FILTERS)
     assert (today.empty, today.due) == (False, True)
 

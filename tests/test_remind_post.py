@@ -14,8 +14,16 @@ def test_posts_once_to_the_webhook_and_prints_nothing(fw, sample, server):
     assert (r.code, r.out, r.err) == (0, "", "")
     [seen] = server.requests
     assert seen.method == "POST" and seen.path == f"/hooks/T000/{SECRET}"
-    text = json.loads(seen.body)["text"]  # /hooks/<id>/<token>: Rocket.Chat's {"text"}
+    # /hooks/<id>/<token> is Rocket.Chat: {"text"}, aligned text in a code block
+    text = json.loads(seen.body)["text"]
+    assert text.startswith("```\nFunding deadlines: 3 deadlines within 30d")
     assert "Accelerating uptake through open proposals" in text
+
+
+def test_mattermost_gets_markdown_tables(fw, sample, server):
+    r = fw(*REMIND, "--post", "--webhook", server.url("/hooks/abc123"))
+    assert r.code == 0, r.err
+    text = json.loads(server.requests[0].body)["text"]
     assert "| Deadline | Left | Call |" in text
 
 

@@ -236,7 +236,10 @@ def test_discord_splits_at_2000_characters(server: Server) -> None:
     assert all(b["allowed_mentions"] == {"parse": []} for b in bodies)
     parts = [b["content"] for b in bodies]
     assert all(len(p) <= 2000 for p in parts)
-    assert "\n".join(parts) == markdown.rstrip("\n")
+    # each message is a whole code block of its own
+    assert all(p.startswith("```\n") and p.endswith("\n```") for p in parts)
+    inner = [p[4:-4] for p in parts]
+    assert "\n".join(inner) == markdown.rstrip("\n")
 
 
 def test_discord_cuts_a_long_line_hard() -> None:

@@ -3,7 +3,8 @@ soon, and what changed at the last portal sync.
 
 The changes come from the watchlist's top-level ``[sync]`` table, which the portal
 sync writes (``at``, and ``changes = [{ call = "id", text = "..." }]``); it is
-empty until a sync has run.
+empty until a sync has run, and shown only while the sync is younger than the
+window (a weekly reminder reports a sync once, not every week until the next).
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ def build(
             opening.append(Opening(call, opens, (opens - clock.today).days))
     opening.sort(key=lambda o: (o.opens, o.call.id))
     synced_at, changes = sync_changes(sync)
+    if synced_at is None or synced_at < within.before(clock.now).astimezone(UTC):
+        changes = []  # a sync older than the window was reported before
     # changes of the calls the filters leave out are left out too (a change to a call
     # no longer in the watchlist, such as its removal, always shows)
     shown = {c.id for c in chosen}

@@ -142,9 +142,16 @@ def markdown(r: Reminder) -> str:
 
 
 def chat(r: Reminder, kind: str) -> str:
-    """The message for a chat: Markdown tables where the chat renders them (Mattermost,
-    Rocket.Chat); aligned text in a code block where it does not (Slack, Discord)."""
-    if kind in ("slack", "discord"):
+    """The message for a chat: Markdown tables where the chat renders them
+    (Mattermost, Teams' text); aligned text in a code block where it does not (Slack,
+    Rocket.Chat; Discord's blocks are added per message by webhook.payloads)."""
+    if kind == "discord":
+        return text(r).replace("`", "'")
+    if kind == "slack":
+        # Slack reads <...> as links and mentions even in code blocks
+        plain = text(r).replace("`", "'").replace("&", "&amp;").replace("<", "&lt;")
+        return "```\n" + plain.replace(">", "&gt;") + "```"
+    if kind == "rocketchat":
         return "```\n" + text(r).replace("`", "'") + "```"
     return markdown(r)
 
@@ -177,7 +184,7 @@ def _html_table(grid: Grid) -> str:
     """A table whose Link column becomes the link of the Call column."""
     link_at = grid.headers.index("Link")
     shown = [i for i in range(len(grid.headers)) if i != link_at]
-    head = "".join(
+    head = "\n".join(
         f'<th style="{_CELL};background:#f2f2f2;font-weight:bold">{_e(grid.headers[i])}</th>'
         for i in shown
     )
@@ -190,11 +197,11 @@ def _html_table(grid: Grid) -> str:
             style = _CELL.replace("text-align:left", "text-align:right;white-space:nowrap")
             cells.append(f'<td style="{style if i in grid.right else _CELL}">{content}</td>')
         style = _URGENT[_urgency(days)]
-        body.append((f'<tr style="{style}">' if style else "<tr>") + "".join(cells) + "</tr>")
+        body.append((f'<tr style="{style}">' if style else "<tr>") + "\n".join(cells) + "</tr>")
     return (
         '<table cellpadding="0" cellspacing="0" '
         f'style="border-collapse:collapse;width:100%;font-size:14px;{_FONT}">'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        f"<thead><tr>{head}</tr></thead>\n<tbody>\n{chr(10).join(body)}\n</tbody></table>"
     )
 
 

@@ -82,10 +82,12 @@ def payloads(kind: str, markdown: str, reminder: Reminder) -> list[dict[str, Any
     if not markdown.strip():
         return []
     if kind == "discord":
+        # a code block of its own in each message (Discord renders no tables);
         # allowed_mentions: an "@everyone" in a title must not ping anyone
+        fence = "```\n"
         return [
-            {"content": part, "allowed_mentions": {"parse": []}}
-            for part in split_text(markdown, DISCORD_LIMIT)
+            {"content": fence + part.rstrip("\n") + "\n```", "allowed_mentions": {"parse": []}}
+            for part in split_text(markdown, DISCORD_LIMIT - 2 * len(fence))
         ]
     if kind in KINDS:
         return [{"text": markdown}]
@@ -201,9 +203,10 @@ def _header(*names: str) -> dict[str, Any]:
 
 
 def _urgency(days: int) -> dict[str, Any]:
-    if days <= 2:
+    """The colours of the terminal and e-mail tables: due within 3 days, within 14."""
+    if days <= 3:
         return {"color": "Attention", "weight": "Bolder"}
-    if days <= 7:
+    if days <= 14:
         return {"color": "Warning"}
     return {}
 
