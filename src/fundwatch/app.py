@@ -136,9 +136,9 @@ def upcoming_view(
 ) -> None:
     from fundwatch import formats
     from fundwatch.query import upcoming_rows, window_end
-    from fundwatch.timeutil import parse_duration
+    from fundwatch.timeutil import parse_option_duration
 
-    span = parse_duration(within)
+    span = parse_option_duration(within, "--within")
     clock = state.clock
     calls = state.load().calls_between(clock.now_utc, window_end(clock, span))
     rows = upcoming_rows(calls, clock, span, filters, include_done=include_done)

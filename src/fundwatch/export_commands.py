@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from fundwatch.app import out
 from fundwatch.cli import STATE, app, command
 from fundwatch.commands import AllOpt
 from fundwatch.query import Filters, selected
@@ -66,13 +65,17 @@ def export_ics(
         milestone if milestone is not None else settings.milestones,
     )
     clock = STATE.clock
-    data = ics.calendar(selected(STATE.load().calls, clock, filters, all_), clock, options)
+    calls = selected(STATE.load().calls, clock, filters, all_)
+    data = ics.calendar(calls, clock, options)
     if output == "-":
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     else:
         atomic_write(Path(output), data)
-        events = data.count(b"BEGIN:VEVENT")
-        sys.stderr.write(f"Wrote {events} events to {output}.\n")
-        out("")
+    if sys.stderr.isatty():  # a cron job refreshing a published calendar stays quiet
+        events = ics.count_events(calls, options)
+        where = "" if output == "-" else f" to {output}"
+        sys.stderr.write(f"Wrote {events} event{'s' * (events != 1)}{where}.\n")
+        if not events:
+            sys.stderr.write("No deadline matched: the calendar has no events.\n")

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from fundwatch import __version__
 from fundwatch.errors import BadValue
 from fundwatch.model import Call, Deadline, slugify
-from fundwatch.timeutil import Clock, Duration, city, human, parse_duration
+from fundwatch.timeutil import Clock, Duration, city, human, parse_option_duration
 
 if TYPE_CHECKING:
     from icalendar import Event
@@ -50,10 +50,7 @@ def parse_milestone(text: str) -> Milestone:
         raise BadValue(
             f"--milestone: '{text}' is not NAME=DURATION", hint='such as "Partner letters=21d"'
         )
-    try:
-        return Milestone(name.strip(), parse_duration(span))
-    except BadValue as exc:
-        raise BadValue(f"--milestone: {exc.message}", exc.hint) from None
+    return Milestone(name.strip(), parse_option_duration(span, "--milestone"))
 
 
 def parse_milestones(texts: Sequence[str]) -> tuple[Milestone, ...]:
@@ -92,7 +89,8 @@ def calendar(calls: Iterable[Call], clock: Clock, options: Options) -> bytes:
     head = cal.to_ical()
     end = b"END:VCALENDAR\r\n"
     assert head.endswith(end)
-    alarms: dict[tuple[int, str], bytes] = {}  # serialised VALARMs, as needed
+    alarms: dict[tuple[int, str, bool], bytes] = {}  # serialised VALARMs, as needed
+    # DTSTAMP is "now": with --as-of, that day (an export is then reproducible)
     common = _lines(dtstamp=clock.now_utc.replace(microsecond=0), transp="TRANSPARENT")
     parts = [head[: -len(end)]]
     for call in calls:
@@ -128,7 +126,7 @@ def _call_lines(call: Call) -> bytes:
 
 
 def _assemble(
-    event: Event, shared: bytes, alarms: dict[tuple[int, str], bytes], lead: Lead
+    event: Event, shared: bytes, alarms: dict[tuple[int, str, bool], bytes], lead: Lead
 ) -> bytes:
     """BEGIN, the event's own lines, the shared lines, its VALARMs, END."""
     own = bytes(event.to_ical())
@@ -146,7 +144,7 @@ def _assemble(
 
 # icalendar 7.3 takes the two characters backslash and N in a text value for the
 # escape of a line break, so "\\server\Notes" would come back broken. Such a
-# backslash travels as a private-use character (3 octets in UTF-8, never folded
+# backslash travels as a private-use character (4 octets in UTF-8, never folded
 # apart) and becomes an escaped backslash (2 octets) once icalendar has done its work.
 _BACKSLASH = "\U000f0000"
 
@@ -163,11 +161,24 @@ def _restore(data: bytes) -> bytes:
 
 
 def _parts(call: Call) -> list[str]:
-    """The UID part of each deadline: its label's slug, or its position if labels repeat."""
-    slugs = [slugify(d.label, 60) if d.label else "" for d in call.deadlines]
-    if all(slugs) and len(set(slugs)) == len(slugs):
-        return slugs
-    return [f"deadline-{i}" for i in range(1, len(call.deadlines) + 1)]
+    """The UID part of each deadline, decided for each on its own, so that adding or
+    removing one leaves the others' UIDs alone: a labelled deadline goes by its
+    label ("cut-off-1"; a repeated label gets "-2"), an unlabelled one by its place
+    among the unlabelled ("deadline-1")."""
+    parts: list[str] = []
+    unlabelled = 0
+    for d in call.deadlines:
+        if d.label:
+            base = slugify(d.label, 60)
+        else:
+            unlabelled += 1
+            base = f"deadline-{unlabelled}"
+        part, n = base, 1
+        while part in parts:
+            n += 1
+            part = f"{base}-{n}"
+        parts.append(part)
+    return parts
 
 
 def uid(call: Call, part: str, milestone: str | None = None) -> str:
@@ -177,18 +188,23 @@ def uid(call: Call, part: str, milestone: str | None = None) -> str:
     return f"{call.id}/{part}{tail}@fundwatch"
 
 
-Lead = list[tuple[int, str]]  # each alarm: days before the event, and the milestone's name
+# each alarm: days before the event, the milestone's name, and whether the event is all-day
+Lead = list[tuple[int, str, bool]]
+
+
+def count_events(calls: Sequence[Call], options: Options) -> int:
+    return sum(len(c.deadlines) for c in calls) * (1 + len(options.milestones))
 
 
 def _events(call: Call, clock: Clock, options: Options) -> Iterable[tuple[Event, Lead]]:
     """Each deadline's event, then its milestones', with their alarms."""
     for d, part in zip(call.deadlines, _parts(call), strict=True):
-        lead = [(_days_before(d, a), "") for a in options.alarms]
+        lead = [(_days_before(d, a), "", d.all_day) for a in options.alarms]
         yield _event(call, d, clock, options, uid(call, part)), lead
         for m in options.milestones:
             at = _shifted(d, m.before)
             event = _event(call, d, clock, options, uid(call, part, m.name), m, at)
-            yield event, [(_days_before(d, a, at), m.name) for a in options.alarms]
+            yield event, [(_days_before(d, a, at), m.name, d.all_day) for a in options.alarms]
 
 
 def _event(
@@ -210,10 +226,8 @@ def _event(
     else:
         event.add("summary", _text(f"{milestone.name}: {call.title}{stage}"))
     start = at if at is not None else (d.utc if d.utc is not None else d.at)
-    if isinstance(start, datetime):
-        event.add("dtstart", start)  # no DTEND: the event ends as it starts (RFC 5545 3.6.1)
-    else:
-        event.add("dtstart", start)
+    event.add("dtstart", start)
+    if not isinstance(start, datetime):  # a timed one has no DTEND: it ends as it starts
         event.add("dtend", start + timedelta(days=1))
     event.add("description", _text(_description(call, d, milestone, options.profile)))
     return event
@@ -271,14 +285,15 @@ def _days_before(d: Deadline, span: Duration, at: date | datetime | None = None)
     return (anchor - span.before(anchor)).days
 
 
-def _alarm(days: int, milestone: str) -> bytes:
+def _alarm(days: int, milestone: str, all_day: bool) -> bytes:
+    """A VALARM ``days`` before; for an all-day event at 09:00 that day, not midnight."""
     from icalendar import Alarm
 
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
     when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
     alarm.add("description", _text(f"{milestone or 'Funding deadline'} {when}"))
-    alarm.add("trigger", timedelta(days=-days))
+    alarm.add("trigger", timedelta(days=-days, hours=9 if all_day else 0))
     return bytes(alarm.to_ical())
 
 
@@ -287,7 +302,6 @@ def options_for(
     alarms: Sequence[str],
     no_alarms: bool,
     milestones: Sequence[str],
-    name: str | None = None,
 ) -> Options:
     """Options from what the command line and settings say, for a calendar profile."""
     if profile not in PROFILES:
@@ -297,14 +311,8 @@ def options_for(
         spans = tuple(_alarm_span(a) for a in alarms)
         if profile == "outlook":
             spans = spans[:1]  # Outlook keeps one reminder an event
-    kwargs: dict[str, Any] = {}
-    if name:
-        kwargs["name"] = name
-    return Options(spans, profile, parse_milestones(milestones), **kwargs)
+    return Options(spans, profile, parse_milestones(milestones))
 
 
 def _alarm_span(text: str) -> Duration:
-    try:
-        return parse_duration(text)
-    except BadValue as exc:
-        raise BadValue(f"--alarm: {exc.message}", exc.hint) from None
+    return parse_option_duration(text, "--alarm")

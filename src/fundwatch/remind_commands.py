@@ -74,17 +74,19 @@ def remind(
     """
     from fundwatch import remind as reminders
     from fundwatch import report
-    from fundwatch.timeutil import parse_duration
+    from fundwatch.timeutil import parse_option_duration
 
-    span = parse_duration(within)
+    span = parse_option_duration(within, "--within")
+    # the webhook is checked first, so that a wrong one shows in an empty week too
+    target = _webhook(webhook, post_format) if post else None
     clock = STATE.clock
     watchlist = STATE.load()
     reminder = reminders.build(
         watchlist.calls, clock, span, filters, all_, watchlist.extra.get("sync")
     )
     if not reminder.empty:
-        if post:
-            _post(reminder, webhook, post_format)
+        if target is not None:
+            _post(reminder, *target)
         elif fmt is RemindFormat.table:
             _table(reminder)
         else:
@@ -110,8 +112,9 @@ def _table(reminder: Reminder) -> None:
         print_grid(grid)
 
 
-def _post(reminder: Reminder, url: str | None, kind: PostFormat | None) -> None:
-    from fundwatch import net, report, webhook
+def _webhook(url: str | None, kind: PostFormat | None) -> tuple[str, str]:
+    """The webhook URL (option, FUNDWATCH_WEBHOOK, setting) and its chat kind."""
+    from fundwatch import net, webhook
 
     url = url or STATE.settings.webhook
     if not url:
@@ -119,9 +122,13 @@ def _post(reminder: Reminder, url: str | None, kind: PostFormat | None) -> None:
             "no chat webhook to post to",
             hint="give --webhook URL, set FUNDWATCH_WEBHOOK, or the setting webhook",
         )
-    chosen = webhook.kind_for(url, kind.value if kind else None)
-    sent = webhook.post(url, report.chat(reminder, chosen), reminder, chosen)
+    net.check_url(url, "chat webhook")
+    return url, webhook.kind_for(url, kind.value if kind else None)
+
+
+def _post(reminder: Reminder, url: str, kind: str) -> None:
+    from fundwatch import net, report, webhook
+
+    sent = webhook.post(url, report.chat(reminder, kind), reminder, kind)
     if sys.stderr.isatty():
-        sys.stderr.write(
-            f"Posted to {net.host(url)} ({chosen}, {sent} message{'s' * (sent > 1)}).\n"
-        )
+        sys.stderr.write(f"Posted to {net.host(url)} ({kind}, {sent} message{'s' * (sent > 1)}).\n")

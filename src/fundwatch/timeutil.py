@@ -281,6 +281,14 @@ class Duration(NamedTuple):
         return self.text
 
 
+def parse_option_duration(text: str, option: str) -> Duration:
+    """parse_duration, with the option's name in the error."""
+    try:
+        return parse_duration(text)
+    except BadValue as exc:
+        raise BadValue(f"{option}: {exc.message}", exc.hint) from None
+
+
 def parse_duration(text: str) -> Duration:
     """``10d``, ``2w``, ``3m``, ``1y`` (and sums such as ``1m2w``)."""
     raw = text.strip()
