@@ -334,7 +334,7 @@ def test_sample_one_event_per_deadline_with_every_property(run, sample):
         assert e.url == raw["url"]
         assert e.categories == tuple(raw["tags"])
         assert e.sequence == 0
-        assert e.modified is None  # never edited
+        assert e.modified == STAMP  # never edited: first seen by this export
         assert [-a[2] for a in e.alarms] == [timedelta(days=n) for n in (14, 3, 1)]
         for action, text, _ in e.alarms:
             assert action == "DISPLAY"
@@ -543,7 +543,7 @@ def test_sequence_rises_when_a_deadline_moves_not_when_the_state_changes(run, fw
     call = "eic-accelerator-2026"
     before = export(run, "--tag", "cut-off")
     assert {e.sequence for e in before.events} == {0}
-    assert {e.modified for e in before.events} == {None}
+    assert {e.modified for e in before.events} == {STAMP}  # first seen by that export
 
     moved = dict(CUT_OFFS) | {"Cut-off 2": utc(2026, 3, 5, 16)}
     deadlines = [
@@ -561,7 +561,7 @@ def test_sequence_rises_when_a_deadline_moves_not_when_the_state_changes(run, fw
     assert {e.summary.rsplit("(", 1)[1][:-1]: e.start for e in mine} == moved
     others = [e for e in after.events if not e.uid.startswith(call + "/")]
     assert len(others) == 6
-    assert {(e.sequence, e.modified) for e in others} == {(0, None)}
+    assert {(e.sequence, e.modified) for e in others} == {(0, STAMP)}
 
     # the state is the user's own: not in the calendar, so no new sequence
     ok(fw("edit", call, "--state", "preparing", "--as-of", "2025-10-10"))
@@ -575,6 +575,40 @@ def test_sequence_rises_when_a_deadline_moves_not_when_the_state_changes(run, fw
     noted = export(run, "--tag", "cut-off")
     assert [e.uid for e in noted.events] == [e.uid for e in mine]
     assert {(e.sequence, e.modified) for e in noted.events} == {(2, utc(2025, 10, 10, 22))}
+
+
+def test_a_deadline_moved_by_hand_raises_the_sequence_once(run, sample):
+    before = export(run, "--search", "Expanding Investment")
+    assert [(e.sequence, e.start) for e in before.events] == [(0, utc(2026, 1, 20, 16))]
+    text = sample.read_text(encoding="utf-8")
+    moved = text.replace("deadline = 2026-01-20 17:00:00", "deadline = 2026-01-27 17:00:00")
+    assert moved != text  # the export wrote the file back (its calendar table)
+    sample.write_text(moved, encoding="utf-8")
+    r = run("export", "ics", "--as-of", "2025-10-20", "--search", "Expanding Investment")
+    (after,) = read(r.out).events
+    assert (after.uid, after.sequence, after.start) == (
+        before.events[0].uid,
+        1,
+        utc(2026, 1, 27, 16),
+    )
+    assert after.modified == utc(2025, 10, 19, 22)
+    # recorded: the next export keeps that sequence
+    again = export(run, "--search", "Expanding Investment")
+    assert [e.sequence for e in again.events] == [1]
+
+
+def test_a_read_only_watchlist_still_exports(run, sample):
+    sample.chmod(0o444)
+    sample.parent.chmod(0o555)
+    try:
+        r = run("export", "ics", "--as-of", AS_OF)
+    finally:
+        sample.parent.chmod(0o755)
+        sample.chmod(0o644)
+    assert r.code == 0
+    assert read(r.out).events
+    if os.geteuid() != 0:  # root writes anyway
+        assert r.err.startswith("warning: calendar changes not recorded:")
 
 
 # --- alarms --------------------------------------------------------------------------------

@@ -82,7 +82,6 @@ def test_values_are_read_and_checked(tmp_path, monkeypatch):
         ('display_timezone = "Mars/Olympus"', "display_timezone: unknown time zone 'Mars/Olympus'"),
         ('deadline_time = "25:00"', "deadline_time: '25:00' is not a time of day"),
         ("webhook = 5", "webhook: must be a string, not int"),
-        ('webhook = "hooks.example.org"', "webhook: must be an http(s) address"),
         ('alarms = ["banana"]', "alarms: 'banana' is not a duration"),
         ('milestones = ["21d"]', "milestones: '21d' is not NAME=DURATION"),
         ("alarms = 3", "alarms: must be a list of strings"),
@@ -100,10 +99,9 @@ def test_environment_beats_the_file_and_is_named_in_errors(tmp_path, monkeypatch
     path = write(tmp_path, 'webhook = "https://a.example.org/x"\n')
     monkeypatch.setenv("FUNDWATCH_WEBHOOK", "https://b.example.org/y")
     assert load_settings(path).webhook == "https://b.example.org/y"
+    # a wrong webhook is for `remind --post` to report; it must not break `list`
     monkeypatch.setenv("FUNDWATCH_WEBHOOK", "nope")
-    with pytest.raises(BadValue) as err:
-        load_settings(path)
-    assert err.value.message.startswith("$FUNDWATCH_WEBHOOK: webhook:")
+    assert load_settings(path).webhook == "nope"
 
 
 def test_malformed_settings_file_names_its_line(tmp_path):

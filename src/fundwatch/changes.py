@@ -105,7 +105,7 @@ def new_call(
     if not given.deadlines:
         raise BadValue("a call needs at least one --deadline")
     deadlines = sort_deadlines([parse_deadline(d, tz, default_time) for d in given.deadlines])
-    return Call(
+    call = Call(
         id=call_id,
         title=given.title.strip(),
         deadlines=deadlines,
@@ -118,8 +118,8 @@ def new_call(
         budget=parse_budget(given.budget) if given.budget else None,
         notes=given.notes or None,
         state=_check_state(given.state or "watching"),
-        modified=now.astimezone(UTC).replace(microsecond=0) if now else None,
     )
+    return restamp(call, now) if now is not None else call
 
 
 def edited_call(
@@ -132,8 +132,7 @@ def edited_call(
     """``call`` with the given options applied, and the names of the fields that changed.
 
     A new --timezone restates the deadlines in that zone at the same wall-clock time.
-    A change that shows in the calendar (anything but the state) raises the call's
-    sequence and sets ``modified``, so that re-imported events update.
+    With ``now``, the calendar bookkeeping follows (see restamp).
     """
     changes: dict[str, Any] = {}
     tz = call.timezone
@@ -172,8 +171,24 @@ def edited_call(
     if given.state is not None:
         changes["state"] = _check_state(given.state)
     changed = [k for k, v in changes.items() if getattr(call, k) != v]
-    if any(k != "state" for k in changed):
-        changes["sequence"] = call.sequence + 1
-        if now is not None:
-            changes["modified"] = now.astimezone(UTC).replace(microsecond=0)
-    return call.replace(**changes), changed
+    if not changed:
+        return call, []  # nothing to write, not even bookkeeping
+    new = call.replace(**changes)
+    return (restamp(new, now) if now is not None else new), changed
+
+
+def restamp(call: Call, now: datetime) -> Call:
+    """``call`` with its calendar bookkeeping brought up to date.
+
+    When what its events show has changed since the fingerprint was taken (by
+    `edit`, by hand in the file, by a sync), the sequence goes up and ``modified``
+    is now, so that calendars take the re-imported events as updates. A call never
+    fingerprinted just gets one (and ``modified``, if it had none).
+    """
+    mark = call.calendar_fingerprint()
+    if mark == call.fingerprint:
+        return call
+    stamp = now.astimezone(UTC).replace(microsecond=0)
+    if call.fingerprint is None:
+        return call.replace(fingerprint=mark, modified=call.modified or stamp)
+    return call.replace(fingerprint=mark, sequence=call.sequence + 1, modified=stamp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +12,8 @@ import typer
 
 from fundwatch.cli import STATE, app, command
 from fundwatch.commands import AllOpt
+from fundwatch.errors import WatchlistError
+from fundwatch.model import Call
 from fundwatch.query import Filters, selected
 
 export_app = typer.Typer(
@@ -29,6 +32,25 @@ PROFILE_HELP = (
     "generic: every alarm; outlook: one alarm an event (Outlook keeps one); "
     "google: no alarms (Google ignores them in imported calendars)."
 )
+
+
+def stamped_calls(now: datetime) -> list[Call]:
+    """The calls with their calendar bookkeeping up to date, recorded in the watchlist
+    (so that a deadline moved by hand raises SEQUENCE once, not on every export).
+
+    A watchlist that cannot be written (read-only, locked) still exports, with a
+    warning: its sequences cannot rise, so calendars may keep moved deadlines."""
+    from fundwatch import store
+    from fundwatch.changes import restamp
+
+    try:
+        with store.transaction(STATE.path) as watchlist:
+            watchlist.calls = [restamp(c, now) for c in watchlist.calls]
+            return watchlist.calls
+    except WatchlistError as exc:
+        calls = [restamp(c, now) for c in STATE.load().calls]  # a bad file fails here too
+        sys.stderr.write(f"warning: calendar changes not recorded: {exc}\n")
+        return calls
 
 
 @command("ics", filters=True, group=export_app)
@@ -65,7 +87,7 @@ def export_ics(
         milestone if milestone is not None else settings.milestones,
     )
     clock = STATE.clock
-    calls = selected(STATE.load().calls, clock, filters, all_)
+    calls = selected(stamped_calls(clock.now_utc), clock, filters, all_)
     data = ics.calendar(calls, clock, options)
     if output == "-":
         sys.stdout.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, Self
 
 from fundwatch.timeutil import DEFAULT_ZONE, Clock, When, localize, zone
 
@@ -43,7 +43,7 @@ class Record:
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), self._values())
 
-    def replace(self, **changes: Any) -> Any:
+    def replace(self, **changes: Any) -> Self:
         """A copy with some fields changed."""
         values = dict(zip(self._fields, self._values(), strict=True))
         values.update(changes)
@@ -131,12 +131,12 @@ def sort_deadlines(deadlines: list[Deadline] | tuple[Deadline, ...]) -> tuple[De
 class Call(Record):
     """A funding call on the watchlist. ``extra`` holds keys fundwatch does not know."""
 
-    __slots__ = ("budget", "deadlines", "extra", "id", "identifier", "modified", "notes",
-                 "opens", "programme", "sequence", "state", "tags", "timezone", "title",
-                 "url")  # fmt: skip
+    __slots__ = ("budget", "deadlines", "extra", "fingerprint", "id", "identifier", "modified",
+                 "notes", "opens", "programme", "sequence", "state", "tags", "timezone",
+                 "title", "url")  # fmt: skip
     _fields = ("id", "title", "deadlines", "programme", "identifier", "url", "opens",
                "timezone", "tags", "budget", "notes", "state", "extra", "sequence",
-               "modified")  # fmt: skip
+               "modified", "fingerprint")  # fmt: skip
     id: str
     title: str
     deadlines: tuple[Deadline, ...]
@@ -150,10 +150,12 @@ class Call(Record):
     notes: str | None
     state: str
     extra: dict[str, Any]
-    # calendar bookkeeping: `sequence` goes up and `modified` (UTC) is set whenever a
-    # change reaches the call's calendar events, so that a re-import updates them
+    # calendar bookkeeping (the `calendar` table in the file): `sequence` goes up and
+    # `modified` (UTC) is set whenever what the call's events show changes, as told by
+    # `fingerprint`, so that re-imported events update (changes.restamp)
     sequence: int
     modified: datetime | None
+    fingerprint: str | None
 
     def __init__(
         self,
@@ -172,6 +174,7 @@ class Call(Record):
         extra: dict[str, Any] | None = None,
         sequence: int = 0,
         modified: datetime | None = None,
+        fingerprint: str | None = None,
     ) -> None:
         self.id = id
         self.title = title
@@ -188,6 +191,18 @@ class Call(Record):
         self.extra = extra if extra is not None else {}
         self.sequence = sequence
         self.modified = modified
+        self.fingerprint = fingerprint
+
+    def calendar_fingerprint(self) -> str:
+        """A digest of everything the call's calendar events show (not its state)."""
+        import hashlib
+
+        shown = (
+            self.id, self.title, self.programme, self.identifier, self.url, self.tags,
+            self.budget, self.notes, self.timezone,
+            [(str(d.at), d.timezone, d.label) for d in self.deadlines],
+        )  # fmt: skip
+        return hashlib.blake2b(repr(shown).encode(), digest_size=8).hexdigest()
 
     def next_deadline(self, clock: Clock) -> Deadline | None:
         """The first deadline not yet passed; None once all have passed."""

@@ -38,8 +38,7 @@ CALL_KEYS = (
     "deadline",
     "deadlines",
     "notes",
-    "sequence",
-    "modified",
+    "calendar",
 )
 DEADLINE_KEYS = ("at", "label", "timezone")
 
@@ -274,20 +273,29 @@ class _Reader:
         deadlines = self.deadlines(index, raw, tz, name)
         if len(self.problems) > before:
             return None
-        sequence = raw.get("sequence", 0)
-        if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 0:
-            self.problem(index, "sequence", f"{name}: sequence must be a whole number >= 0")
+        book = raw.get("calendar", {})
+        sequence, modified, fingerprint = book.get("sequence", 0), book.get("modified"), None
+        if (
+            not isinstance(book, dict)
+            or not isinstance(sequence, int)
+            or isinstance(sequence, bool)
+            or sequence < 0
+            or (modified is not None and not isinstance(modified, datetime))
+        ):
+            self.problem(
+                index, "calendar", f"{name}: calendar must be {{ sequence = N, modified = ... }}",
+                hint="fundwatch writes this table itself; delete it to start again",
+            )  # fmt: skip
             return None
-        modified = raw.get("modified")
         if modified is not None:
-            if not isinstance(modified, datetime):
-                self.problem(index, "modified", f"{name}: modified must be a date-time")
-                return None
             modified = modified.astimezone(UTC) if modified.tzinfo else modified.replace(tzinfo=UTC)
+        if isinstance(book.get("fingerprint"), str):
+            fingerprint = book["fingerprint"]
         extra = {k: v for k, v in raw.items() if k not in CALL_KEYS}
         return Call(
             sequence=sequence,
             modified=modified,
+            fingerprint=fingerprint,
             id=call_id,
             title=title,
             deadlines=deadlines,
@@ -477,10 +485,15 @@ def call_to_dict(call: Call) -> dict[str, Any]:
         out["deadlines"] = [_deadline_to_dict(d, call.timezone) for d in ds]
     if call.notes:
         out["notes"] = call.notes
+    book: dict[str, Any] = {}
     if call.sequence:
-        out["sequence"] = call.sequence
+        book["sequence"] = call.sequence
     if call.modified is not None:
-        out["modified"] = call.modified
+        book["modified"] = call.modified
+    if call.fingerprint:
+        book["fingerprint"] = call.fingerprint
+    if book:
+        out["calendar"] = book
     out.update(call.extra)
     return out
 
