@@ -356,26 +356,31 @@ Funding deadlines: 6 deadlines within 14d, 1 today, 1 call opening
 Times in Europe/Brussels, as of Tue 10 Nov 2026 00:00
 
 Due today
-Deadline                Left  Call         Stage  Programme             Identifier  Link
-Tue 10 Nov 2026 23:30  today  Due tonight         Horizon Europe / EIC  HE-TODAY    https://example.org/today
+Deadline                Left  Call         Stage  Identifier
+Tue 10 Nov 2026 23:30  today  Due tonight         HE-TODAY
+    Horizon Europe / EIC · https://example.org/today
 
 Week 46, 9-15 Nov 2026
-Deadline               Left  Call           Stage    Programme       Identifier       Link
-Thu 12 Nov 2026 17:00    2d  Mid-week call  Stage 1  Digital Europe  DIGITAL-2026-01  https://example.org/w46
+Deadline               Left  Call           Stage    Identifier
+Thu 12 Nov 2026 17:00    2d  Mid-week call  Stage 1  DIGITAL-2026-01
+    Digital Europe · https://example.org/w46
 Sun 15 Nov 2026 23:30    5d  Sunday night
 
 Week 47, 16-22 Nov 2026
-Deadline                                Left  Call           Stage  Programme  Identifier  Link
-Mon 16 Nov 2026 02:00 (20:00 New York)    6d  New York call                                http://example.com/ny
+Deadline                                Left  Call           Stage  Identifier
+Mon 16 Nov 2026 02:00 (20:00 New York)    6d  New York call
+    http://example.com/ny
 
 Week 48, 23-29 Nov 2026
-Deadline                  Left  Call               Stage    Programme       Identifier       Link
+Deadline                  Left  Call               Stage    Identifier
 Tue 24 Nov 2026, all day   14d  Last day, all day
-Tue 24 Nov 2026 17:00      14d  Mid-week call      Stage 2  Digital Europe  DIGITAL-2026-01  https://example.org/w46
+Tue 24 Nov 2026 17:00      14d  Mid-week call      Stage 2  DIGITAL-2026-01
+    Digital Europe · https://example.org/w46
 
 Opening within 14d
-Opens             In  Call          Programme             Identifier  Link
-Fri 20 Nov 2026  10d  Opening soon  Horizon Europe / EIC
+Opens             In  Call          Identifier
+Fri 20 Nov 2026  10d  Opening soon
+    Horizon Europe / EIC
 
 Changed at the last portal sync (Fri 6 Nov 2026 09:00)
 - w46: Stage 1 moved from 5 Nov to 12 Nov
@@ -724,11 +729,10 @@ def test_text_shows_both_zones_when_they_differ(fw, reminder_list):
         "Times in Europe/Kyiv, as of Tue 10 Nov 2026 00:00",
     ]
     assert "Tue 10 Nov 2026 00:30 (23:30 Brussels) today Late yesterday" in lines
-    assert (
-        "Wed 11 Nov 2026 00:30 (23:30 Brussels) tomorrow Due tonight Horizon Europe / EIC "
-        "HE-TODAY https://example.org/today" in lines
-    )
-    assert "Mon 16 Nov 2026 03:00 (20:00 New York) 6d New York call http://example.com/ny" in lines
+    at = lines.index("Wed 11 Nov 2026 00:30 (23:30 Brussels) tomorrow Due tonight HE-TODAY")
+    assert lines[at + 1] == "Horizon Europe / EIC · https://example.org/today"
+    at = lines.index("Mon 16 Nov 2026 03:00 (20:00 New York) 6d New York call")
+    assert lines[at + 1] == "http://example.com/ny"
     assert "Tue 24 Nov 2026, all day 14d Last day, all day" in lines
     assert lines[-2:] == ["Changed at the last portal sync (Fri 6 Nov 2026 10:00)",
                           "- w46: Stage 1 moved from 5 Nov to 12 Nov"]  # fmt: skip
@@ -877,7 +881,7 @@ def test_an_opening_or_a_change_prints_but_nothing_is_due(fw, watchlist):
         "Times in Europe/Brussels, as of Tue 10 Nov 2026 00:00\n"
         "\n"
         "Opening within 14d\n"
-        "Opens            In  Call        Programme  Identifier  Link\n"
+        "Opens            In  Call        Identifier\n"
         "Thu 12 Nov 2026  2d  Opens soon\n"
     )
     changed = write(watchlist.with_name("changed.toml"), QUIET + (
@@ -1171,16 +1175,17 @@ def test_remind_accepts_the_table_format_of_the_contract(fw, reminder_list):
 )
 def test_text_columns_line_up_on_screen(title):
     calls = [
-        call("odd", Deadline(datetime(2026, 11, 12, 17, 0)), title=title, programme="P1"),
-        call("plain", Deadline(datetime(2026, 11, 13, 17, 0)), title="Plain", programme="P2"),
+        call("odd", Deadline(datetime(2026, 11, 12, 17, 0), label="S1"), title=title),
+        call("plain", Deadline(datetime(2026, 11, 13, 17, 0), label="S2"), title="Plain"),
     ]
     r = build(calls, clock(AS_OF), DAYS14, NO_FILTERS)
     lines = report.text(r).splitlines()
-    table = lines[lines.index("Week 46, 9-15 Nov 2026") + 1 :][:3]
-    header, *rows = table
-    column = display_width(header[: header.index("Programme")])
-    for row, programme in zip(rows, ("P1", "P2"), strict=True):
-        at = row.index(programme)
+    table = [line for line in lines[lines.index("Week 46, 9-15 Nov 2026") + 1 :][:5]
+             if not line.startswith("    ")]  # fmt: skip
+    header, *rows = table[:3]
+    column = display_width(header[: header.index("Stage")])
+    for row, stage in zip(rows, ("S1", "S2"), strict=True):
+        at = row.index(stage)
         assert display_width(row[:at]) == column, (row, table)
 
 

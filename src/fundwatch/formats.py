@@ -260,17 +260,27 @@ def one_line(text: str) -> str:
     return _CONTROL.sub("\ufffd", " ".join(text.split()))
 
 
-def to_text(grid: Grid) -> str:
-    """Aligned columns, no colour, no box drawing, never cropped."""
-    table = [grid.headers] + [[one_line(c) for c in row] for row in grid.rows]
-    widths = [max(cell_width(row[i]) for row in table) for i in range(len(grid.headers))]
+def to_text(grid: Grid, below: frozenset[int] = frozenset()) -> str:
+    """Aligned columns, no colour, no box drawing, never cropped.
+
+    The columns in ``below`` (long ones: programme, link) go on an indented line
+    under their row instead, so that a mail reader's lines stay short.
+    """
+    shown = [i for i in range(len(grid.headers)) if i not in below]
+    table = [[grid.headers[i] for i in shown]] + [
+        [one_line(row[i]) for i in shown] for row in grid.rows
+    ]
+    widths = [max(cell_width(row[j]) for row in table) for j in range(len(shown))]
     lines = []
-    for row in table:
+    for n, row in enumerate(table):
         cells = []
-        for i, cell in enumerate(row):
-            pad = " " * (widths[i] - cell_width(cell))
-            cells.append(pad + cell if i in grid.right else cell + pad)
+        for j, cell in enumerate(row):
+            pad = " " * (widths[j] - cell_width(cell))
+            cells.append(pad + cell if shown[j] in grid.right else cell + pad)
         lines.append("  ".join(cells).rstrip())
+        extra = [one_line(grid.rows[n - 1][i]) for i in sorted(below)] if n else []
+        if any(extra):
+            lines.append("    " + " · ".join(e for e in extra if e))
     return "\n".join(lines) + "\n"
 
 

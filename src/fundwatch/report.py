@@ -117,7 +117,9 @@ def text(r: Reminder) -> str:
     """Aligned plain text for a terminal mail reader."""
     parts = [headline(r), zone_caption(r.clock), ""]
     for title, grid in sections(r):
-        parts += [title, to_text(grid)]
+        # programme and link on a line of their own under each row
+        long = frozenset(i for i, h in enumerate(grid.headers) if h in ("Programme", "Link"))
+        parts += [title, to_text(grid, long)]
     if r.changes:
         parts.append(_changes_title(r))
         parts += [f"- {one_line(c.call_id)}: {one_line(c.text)}" for c in r.changes]
