@@ -298,10 +298,10 @@ def md_escape(text: str) -> str:
 def web_url(url: str | None) -> str | None:
     """An http(s) URL safe to put in a link (spaces, brackets and non-ASCII
     percent-encoded); None for anything else (javascript:, mailto:, a typo)."""
-    if not url or not url.startswith(("https://", "http://")):
+    if not url or not url.lower().startswith(("https://", "http://")):
         return None
     return "".join(
-        ch if ch.isascii() and ch.isprintable() and ch not in " ()<>|\\`\"'" else
+        ch if ch.isascii() and ch.isprintable() and ch not in " ()<>[]{}|\\`\"'" else
         "".join(f"%{b:02X}" for b in ch.encode()) for ch in url
     )  # fmt: skip
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from fundwatch.errors import BadValue, FundwatchError
-from fundwatch.formats import days_text, one_line, when_text, zone_caption
+from fundwatch.formats import days_text, one_line, web_url, when_text, zone_caption
 from fundwatch.timeutil import human
 
 if TYPE_CHECKING:
@@ -168,21 +168,9 @@ def card_escape(value: object) -> str:
     return text
 
 
-def _card_url(url: str | None) -> str | None:
-    """An http(s) URL fit for ``[text](url)``: spaces, brackets and the like %-encoded."""
-    if not url or not url.lower().startswith(("https://", "http://")):
-        return None
-    return "".join(
-        ch
-        if ch.isascii() and ch.isprintable() and ch not in " ()<>[]{}|\\`\"'"
-        else "".join(f"%{b:02X}" for b in ch.encode())
-        for ch in url
-    )
-
-
 def _card_link(text: str, url: str | None) -> str:
     label = card_escape(text)
-    safe = _card_url(url)
+    safe = web_url(url)
     return f"[{label}]({safe})" if safe else label
 
 
