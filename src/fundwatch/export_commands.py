@@ -43,14 +43,16 @@ def stamped_calls(now: datetime) -> list[Call]:
     from fundwatch import store
     from fundwatch.changes import restamp
 
+    calls = STATE.load().calls  # from the cache: usually nothing needs recording
+    if all(c.fingerprint == c.calendar_fingerprint() for c in calls):
+        return calls
     try:
         with store.transaction(STATE.path) as watchlist:
             watchlist.calls = [restamp(c, now) for c in watchlist.calls]
             return watchlist.calls
     except WatchlistError as exc:
-        calls = [restamp(c, now) for c in STATE.load().calls]  # a bad file fails here too
         sys.stderr.write(f"warning: calendar changes not recorded: {exc}\n")
-        return calls
+        return [restamp(c, now) for c in calls]
 
 
 @command("ics", filters=True, group=export_app)
