@@ -129,7 +129,7 @@ def _assemble(
     event: Event, shared: bytes, alarms: dict[tuple[int, str, bool], bytes], lead: Lead
 ) -> bytes:
     """BEGIN, the event's own lines, the shared lines, its VALARMs, END."""
-    own = bytes(event.to_ical())
+    own = bytes(event.to_ical(sorted=False))  # in the order added
     end = b"END:VEVENT\r\n"
     assert own.endswith(end)
     blocks = []
