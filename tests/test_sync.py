@@ -1,0 +1,98 @@
+"""sync.py: what the portal owns is refreshed, what the user owns is kept, and each
+change is said in words."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+from fundwatch import portal
+from fundwatch.model import Call, Deadline
+from fundwatch.remind import sync_changes
+from fundwatch.sync import refresh, sync_calls, sync_table
+from fundwatch.timeutil import Clock, zone
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+CLOCK = Clock(datetime(2025, 10, 8, tzinfo=zone("Europe/Brussels")), "Europe/Brussels")
+
+
+def topics() -> dict[str, portal.Topic]:
+    data = json.loads((FIXTURES / "sedia-search-page.json").read_text(encoding="utf-8"))
+    return {t.identifier: t for t in portal.merge(portal.parse_search_page(data))}
+
+
+def mine(identifier: str, **fields: object) -> Call:
+    """A call as the user keeps it: their id, tags, notes and state."""
+    base = portal.topic_to_call(topics()[identifier], "my-call")
+    return base.replace(tags=("mine",), notes="our notes", state="preparing", **fields)
+
+
+def test_nothing_changed_says_nothing():
+    call = mine("HORIZON-CL3-2025-01-SSRI-04")
+    new, texts = refresh(call, topics()["HORIZON-CL3-2025-01-SSRI-04"])
+    assert texts == []
+    assert new == call
+
+
+def test_a_moved_deadline_in_words_and_the_users_fields_kept():
+    moved = (Deadline(datetime(2025, 11, 19, 17, 0)),)
+    call = mine("HORIZON-CL3-2025-01-SSRI-04", deadlines=moved)
+    new, texts = refresh(call, topics()["HORIZON-CL3-2025-01-SSRI-04"])
+    assert texts == ["deadline moved from 19 Nov 2025 17:00 to 12 Nov 2025 17:00 (Brussels)"]
+    assert [d.at for d in new.deadlines] == [datetime(2025, 11, 12, 17, 0)]
+    assert (new.id, new.tags, new.notes, new.state) == (
+        "my-call",
+        ("mine",),
+        "our notes",
+        "preparing",
+    )
+
+
+def test_new_and_gone_cut_offs():
+    topic = topics()["HORIZON-EIC-2026-ACCELERATOR-01"]
+    five = tuple(topic.deadlines[:5])
+    call = mine("HORIZON-EIC-2026-ACCELERATOR-01", deadlines=five)
+    _, texts = refresh(call, topic)
+    assert texts == ["new cut-off 6: 4 Nov 2026 17:00 (Brussels)"]
+    extra = (*topic.deadlines, Deadline(datetime(2027, 1, 6, 17, 0), label="Cut-off 7"))
+    _, texts = refresh(mine("HORIZON-EIC-2026-ACCELERATOR-01", deadlines=extra), topic)
+    assert texts == ["deadline of 6 Jan 2027 17:00 (Brussels) no longer on the portal"]
+
+
+def test_title_opening_and_budget_changes():
+    topic = topics()["HORIZON-EIE-2026-01-CONNECT-02"]
+    call = mine(
+        "HORIZON-EIE-2026-01-CONNECT-02", title="Old title", opens=date(2025, 9, 1), budget=1
+    )
+    new, texts = refresh(call, topic)
+    assert texts[0] == f"title changed from 'Old title' to '{topic.title}'"
+    assert "opening moved from 1 Sep 2025 to 10 Sep 2025" in texts
+    assert f"budget changed from 1 to {topic.budget}" in texts
+    assert (new.title, new.opens) == (topic.title, date(2025, 9, 10))
+
+
+def test_sync_calls_raises_the_calendar_sequence_and_records_changes():
+    from fundwatch.changes import restamp
+
+    gone = Call("gone", "Gone", (Deadline(date(2025, 1, 1)),), identifier="HORIZON-NOT-THERE")
+    plain = Call("plain", "Mine only", (Deadline(date(2026, 1, 1)),))
+    moved = restamp(
+        mine("HORIZON-CL3-2025-01-SSRI-04", deadlines=(Deadline(datetime(2025, 11, 19, 17)),)),
+        CLOCK.now,
+    )
+    calls, changes = sync_calls([gone, plain, moved], topics(), CLOCK)
+    assert [c.line() for c in changes] == [
+        "HORIZON-NOT-THERE: topic no longer on the portal",
+        "HORIZON-CL3-2025-01-SSRI-04: deadline moved from 19 Nov 2025 17:00 to "
+        "12 Nov 2025 17:00 (Brussels)",
+    ]
+    assert calls[0] == gone and calls[1] == plain
+    assert calls[2].sequence == moved.sequence + 1
+    table = sync_table(changes, CLOCK)
+    at, items = sync_changes(table)
+    assert at == CLOCK.now_utc
+    assert [(c.call_id, c.text) for c in items] == [
+        ("gone", "topic no longer on the portal"),
+        ("my-call", "deadline moved from 19 Nov 2025 17:00 to 12 Nov 2025 17:00 (Brussels)"),
+    ]
