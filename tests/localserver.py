@@ -1,19 +1,28 @@
 """A real HTTP server on 127.0.0.1 for tests of what fundwatch sends over the network.
 
 It records every request and answers from the test's script (the last answer
-repeats). Tests get one from the ``server`` fixture (conftest.py).
+repeats), or, when ``respond`` is set, from that function (``Portal`` is one: a
+stand-in for the Funding & Tenders search API over the rows of ../shared/fixtures).
+Tests get one from the ``server`` fixture (conftest.py).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import socket
 import threading
 import time
+from collections.abc import Callable
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import parse_qs, urlsplit
 
 SECRET = "SECRET123"
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 
 
 class Answer(NamedTuple):
@@ -34,35 +43,77 @@ class Seen(NamedTuple):
     def json(self) -> Any:
         return json.loads(self.body)
 
+    @property
+    def route(self) -> str:
+        """The path without the query string."""
+        return urlsplit(self.path).path
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The query string's parameters (the last value of each)."""
+        return {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
+
+    @property
+    def parts(self) -> dict[str, Part]:
+        """The parts of a multipart/form-data body by name, in the order sent."""
+        kind = self.headers.get("content-type", "")
+        if not kind.startswith("multipart/form-data"):
+            return {}
+        head = f"Content-Type: {kind}\r\n\r\n".encode()
+        message = BytesParser(policy=HTTP).parsebytes(head + self.body)
+        found: dict[str, Part] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            found[str(name)] = Part(
+                part.get_filename(), part["Content-Type"], part.get_payload(decode=True) or b""
+            )
+        return found
+
+
+class Part(NamedTuple):
+    filename: str | None  # None for a plain form field
+    content_type: str | None  # None when the part has no Content-Type header
+    content: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.content)
+
 
 class Server:
     def __init__(self) -> None:
         self.requests: list[Seen] = []
         self.script: list[Answer] = [Answer()]
+        self.respond: Callable[[Seen], Answer] | None = None
         self.lock = threading.Lock()
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            wbufsize = 1 << 16  # headers and body in one write: no delayed-ACK stalls
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                seen = Seen(
+                    self.command,
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                    time.monotonic(),
+                )
                 with recorder.lock:
-                    recorder.requests.append(
-                        Seen(
-                            self.command,
-                            self.path,
-                            {k.lower(): v for k, v in self.headers.items()},
-                            body,
-                            time.monotonic(),
+                    recorder.requests.append(seen)
+                    if recorder.respond is not None:
+                        answer = recorder.respond(seen)
+                    else:
+                        answer = (
+                            recorder.script.pop(0)
+                            if len(recorder.script) > 1
+                            else recorder.script[0]
                         )
-                    )
-                    answer = (
-                        recorder.script.pop(0) if len(recorder.script) > 1 else recorder.script[0]
-                    )
                 if answer.delay:
                     time.sleep(answer.delay)
                 try:
@@ -98,6 +149,75 @@ class Server:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def json_answer(data: Any, status: int = 200, delay: float = 0.0) -> Answer:
+    return Answer(status, (("Content-Type", "application/json"),), json.dumps(data).encode(), delay)
+
+
+# --- a stand-in for the portal's search API -------------------------------------------------
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def search_rows() -> list[dict[str, Any]]:
+    """The result rows of ../shared/fixtures/sedia-search-page.json (a fresh copy)."""
+    return copy.deepcopy(fixture("sedia-search-page.json")["results"])
+
+
+def search_page(rows: list[dict[str, Any]], number: int = 1, size: int = 100) -> dict[str, Any]:
+    """A search API answer around ``rows``, in the fixture's envelope."""
+    page = fixture("sedia-search-page.json")
+    page.update(results=rows, totalResults=len(rows), pageNumber=number, pageSize=size)
+    return page
+
+
+def _values(row: dict[str, Any], field: str) -> list[str]:
+    value = row.get("metadata", row).get(field)
+    items = value if isinstance(value, list) else [value]
+    return [str(v) for v in items if v is not None]
+
+
+class Portal:
+    """``server.respond = Portal(rows)``: answers like the search API (§1.3 of
+    portal-format.md): 500 ``{"type":"throwable"}`` unless query, languages and sort are
+    JSON file parts; ``terms``/``term`` filters on metadata; sorted; paged by pageSize and
+    pageNumber. ``delay`` seconds per request."""
+
+    def __init__(self, rows: list[dict[str, Any]] | None = None, delay: float = 0.0) -> None:
+        self.rows = rows if rows is not None else search_rows()
+        self.delay = delay
+
+    def __call__(self, seen: Seen) -> Answer:
+        params, parts = seen.query, seen.parts
+        if seen.query.get("apiKey") != "SEDIA" or "text" not in params:
+            return json_answer({"type": "businessError", "message": "bad parameters"}, 400)
+        for name in ("query", "languages", "sort"):
+            part = parts.get(name)
+            if part is None or part.filename is None or part.content_type != "application/json":
+                return json_answer({"type": "throwable"}, 500)
+        query, sort = parts["query"].json, parts["sort"].json
+        rows = [r for r in self.rows if self._matches(r, query)]
+        rows.sort(
+            key=lambda r: (_values(r, sort["field"]) or [""])[0],
+            reverse=sort.get("order") == "DESC",
+        )
+        size, number = int(params["pageSize"]), int(params["pageNumber"])
+        page = search_page(rows[(number - 1) * size : number * size], number, size)
+        page["totalResults"] = len(rows)
+        return json_answer(page, delay=self.delay)
+
+    @staticmethod
+    def _matches(row: dict[str, Any], query: dict[str, Any]) -> bool:
+        for clause in query.get("bool", {}).get("must", []):
+            ((kind, condition),) = clause.items()
+            ((field, wanted),) = condition.items()
+            wanted = wanted if kind == "terms" else [wanted]
+            if not set(_values(row, field)) & {str(w) for w in wanted}:
+                return False
+        return True
 
 
 def closed_port() -> int:

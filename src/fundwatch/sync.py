@@ -96,18 +96,22 @@ def refresh(call: Call, topic: Topic) -> tuple[Call, list[str]]:
 
 
 def sync_calls(
-    calls: Iterable[Call], topics: Mapping[str, Topic], clock: Clock
+    calls: Iterable[Call],
+    topics: Mapping[str, Topic],
+    clock: Clock,
+    asked: set[str] | None = None,
 ) -> tuple[list[Call], list[Change]]:
     """Every call refreshed from the portal (those with an identifier), and the changes.
 
-    A call whose topic the portal no longer has is kept as it is, and said so.
+    A call whose topic the portal no longer has is kept as it is, and said so. With
+    ``asked``, calls whose identifier was not asked about (added meanwhile) are left.
     """
     from fundwatch.changes import restamp
 
     out: list[Call] = []
     changes: list[Change] = []
     for call in calls:
-        if not call.identifier:
+        if not call.identifier or (asked is not None and call.identifier not in asked):
             out.append(call)
             continue
         topic = topics.get(call.identifier)
