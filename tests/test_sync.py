@@ -96,3 +96,26 @@ def test_sync_calls_raises_the_calendar_sequence_and_records_changes():
         ("gone", "topic no longer on the portal"),
         ("my-call", "deadline moved from 19 Nov 2025 17:00 to 12 Nov 2025 17:00 (Brussels)"),
     ]
+
+
+def test_the_users_own_deadlines_survive_a_sync():
+    topic = topics()["HORIZON-CL3-2025-01-SSRI-04"]
+    review = Deadline(datetime(2025, 11, 1, 12, 0), label="Internal review")
+    call = mine("HORIZON-CL3-2025-01-SSRI-04")
+    call = call.replace(deadlines=(review, *call.deadlines))
+    new, texts = refresh(call, topic)
+    assert texts == []
+    assert review in new.deadlines
+    moved = call.replace(deadlines=(review, Deadline(datetime(2025, 11, 19, 17, 0))))
+    new, texts = refresh(moved, topic)
+    assert texts == ["deadline moved from 19 Nov 2025 17:00 to 12 Nov 2025 17:00 (Brussels)"]
+    assert [d.label for d in new.deadlines] == ["Internal review", None]
+
+
+def test_a_move_between_zones_names_both():
+    topic = topics()["HORIZON-CL3-2025-01-SSRI-04"]
+    ny = Deadline(datetime(2025, 11, 12, 17, 0), "America/New_York")
+    _, texts = refresh(mine("HORIZON-CL3-2025-01-SSRI-04", deadlines=(ny,)), topic)
+    assert texts == [
+        "deadline moved from 12 Nov 2025 17:00 (New York) to 12 Nov 2025 17:00 (Brussels)"
+    ]

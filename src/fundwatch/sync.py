@@ -8,6 +8,7 @@ are kept in the watchlist's ``[sync]`` table for `remind`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -43,30 +44,45 @@ def _day(value: date | datetime | None) -> str:
 
 
 def _deadline_changes(old: Sequence[Deadline], new: Sequence[Deadline]) -> list[str]:
-    """Moved deadlines (same number, pairwise in time order), else new and gone ones."""
-    zone = city(new[0].timezone if new else old[0].timezone if old else "Europe/Brussels")
+    """Moved deadlines (same number, pairwise in time order), else new and gone ones.
+    Each time is given in its own zone; a zone named once when both sides share it."""
     if len(old) == len(new):
         texts = []
         for a, b in zip(old, new, strict=True):
             if (a.at, a.timezone) != (b.at, b.timezone):
                 name = f"{b.label} deadline" if b.label else "deadline"
-                texts.append(f"{name} moved from {_when(a)} to {_when(b)} ({zone})")
+                if a.timezone == b.timezone:
+                    moved = f"from {_when(a)} to {_when(b)} ({city(b.timezone)})"
+                else:
+                    moved = (
+                        f"from {_when(a)} ({city(a.timezone)}) to {_when(b)} ({city(b.timezone)})"
+                    )
+                texts.append(f"{name} moved {moved}")
             elif a.label != b.label:
                 texts.append(f"deadline of {_when(b)} now labelled '{b.label or ''}'")
         return texts
     before = {(d.at, d.timezone) for d in old}
     after = {(d.at, d.timezone) for d in new}
     texts = [
-        f"new {d.label.lower() if d.label else 'deadline'}: {_when(d)} ({zone})"
+        f"new {d.label.lower() if d.label else 'deadline'}: {_when(d)} ({city(d.timezone)})"
         for d in new
         if (d.at, d.timezone) not in before
     ]
     texts += [
-        f"deadline of {_when(d)} ({zone}) no longer on the portal"
+        f"deadline of {_when(d)} ({city(d.timezone)}) no longer on the portal"
         for d in old
         if (d.at, d.timezone) not in after
     ]
     return texts
+
+
+_PORTAL_LABEL = re.compile(r"(Stage \d+( \(invited\))?|Cut-off \d+)")
+
+
+def is_portal_deadline(d: Deadline) -> bool:
+    """The portal's deadlines are unlabelled, "Stage n" or "Cut-off n"; any other label
+    is the user's own (an internal review, say), which sync keeps."""
+    return d.label is None or _PORTAL_LABEL.fullmatch(d.label) is not None
 
 
 def refresh(call: Call, topic: Topic) -> tuple[Call, list[str]]:
@@ -76,10 +92,12 @@ def refresh(call: Call, topic: Topic) -> tuple[Call, list[str]]:
     if topic.title and topic.title != call.title:
         texts.append(f"title changed from '{call.title}' to '{topic.title}'")
         changes["title"] = topic.title
+    portal_owned = [d for d in call.deadlines if is_portal_deadline(d)]
     deadlines = sort_deadlines(list(topic.deadlines))
-    if deadlines and deadlines != call.deadlines:
-        texts += _deadline_changes(call.deadlines, deadlines)
-        changes["deadlines"] = deadlines
+    if deadlines and deadlines != tuple(portal_owned):
+        texts += _deadline_changes(portal_owned, deadlines)
+        own = [d for d in call.deadlines if not is_portal_deadline(d)]
+        changes["deadlines"] = sort_deadlines([*deadlines, *own])
     if topic.opens is not None and topic.opens != call.opens:
         texts.append(f"opening moved from {_day(call.opens)} to {_day(topic.opens)}")
         changes["opens"] = topic.opens
