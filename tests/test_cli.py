@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from helpers import md_cells
 
 import fundwatch
 
@@ -684,26 +685,6 @@ def test_csv_neutralises_formulas_and_keeps_numbers(fw_bytes, watchlist):
         "f2,'+1,,,,2025-11-02T17:00:00+01:00,,false,25\r\n"
         "f3,'-2,,,,2025-11-03,,true,26\r\n"
     )
-
-
-def md_cells(line: str) -> list[str]:
-    """The cells of a Markdown table row, honouring backslash escapes."""
-    assert line.startswith("| ") and line.endswith(" |"), line
-    cells, cell, i = [], "", 1
-    while i < len(line) - 1:
-        ch = line[i]
-        if ch == "\\":
-            cell += line[i : i + 2]
-            i += 2
-            continue
-        if ch == "|":
-            cells.append(cell.strip())
-            cell = ""
-        else:
-            cell += ch
-        i += 1
-    cells.append(cell.strip())
-    return cells
 
 
 def test_markdown_escapes_pipes(fw, watchlist):

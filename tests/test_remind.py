@@ -21,6 +21,7 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
+from helpers import md_cells
 
 from fundwatch import report
 from fundwatch.model import Call, Deadline
@@ -124,26 +125,6 @@ def display_width(text: str) -> int:
             continue
         width += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
     return width
-
-
-def md_cells(line: str) -> list[str]:
-    """The cells of a Markdown table row, honouring backslash escapes."""
-    assert line.startswith("| ") and line.endswith(" |"), line
-    cells, cell, i = [], "", 1
-    while i < len(line) - 1:
-        ch = line[i]
-        if ch == "\\":
-            cell += line[i : i + 2]
-            i += 2
-            continue
-        if ch == "|":
-            cells.append(cell.strip())
-            cell = ""
-        else:
-            cell += ch
-        i += 1
-    cells.append(cell.strip())
-    return cells
 
 
 def md_tables(text: str) -> list[list[list[str]]]:
