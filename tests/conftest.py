@@ -11,6 +11,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from localserver import Server
@@ -68,6 +69,29 @@ def fw(fw_env: dict[str, str]):
             timeout=60,
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
+
+
+class BytesResult(NamedTuple):
+    code: int
+    out: bytes
+    err: str
+
+
+@pytest.fixture
+def fw_bytes(fw_env: dict[str, str]):
+    """Like ``fw`` but stdout as bytes (CSV and iCalendar line endings are the format's)."""
+
+    def run(*args: str, env: dict[str, str] | None = None) -> BytesResult:
+        proc = subprocess.run(
+            [sys.executable, "-m", "fundwatch", *args],
+            env={**fw_env, **(env or {})},
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+        )
+        return BytesResult(proc.returncode, proc.stdout, proc.stderr.decode("utf-8"))
 
     return run
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -157,23 +155,6 @@ def as_json(r):
 
 def ids(records) -> list[str]:
     return [rec.get("id", rec.get("call_id")) for rec in records]
-
-
-@pytest.fixture
-def fw_bytes(fw_env):
-    """Like ``fw`` but stdout as bytes (CSV line endings are part of the format)."""
-
-    def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, bytes, str]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "fundwatch", *args],
-            env={**fw_env, **(env or {})},
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            timeout=60,
-        )
-        return proc.returncode, proc.stdout, proc.stderr.decode("utf-8")
-
-    return run
 
 
 def set_state(path: Path, call_id: str, state: str) -> None:

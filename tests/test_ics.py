@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -68,27 +66,10 @@ SAMPLE_INSTANTS = {
 # --- running and reading -----------------------------------------------------------------
 
 
-class Run(NamedTuple):
-    code: int
-    out: bytes
-    err: str
-
-
 @pytest.fixture
-def run(fw_env):
+def run(fw_bytes):
     """``fundwatch ARGS...`` with stdout as bytes (CRLF endings are part of the format)."""
-
-    def go(*args: str, env: dict[str, str] | None = None) -> Run:
-        proc = subprocess.run(
-            [sys.executable, "-m", "fundwatch", *args],
-            env={**fw_env, **(env or {})},
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            timeout=60,
-        )
-        return Run(proc.returncode, proc.stdout, proc.stderr.decode("utf-8"))
-
-    return go
+    return fw_bytes
 
 
 class Event(NamedTuple):

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
@@ -62,23 +60,6 @@ def as_json(r):
     ok(r)
     assert r.err == ""
     return json.loads(r.out)
-
-
-@pytest.fixture
-def fw_bytes(fw_env):
-    """Like ``fw`` but stdout as bytes (CSV line endings are part of the format)."""
-
-    def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, bytes, str]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "fundwatch", *args],
-            env={**fw_env, **(env or {})},
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            timeout=60,
-        )
-        return proc.returncode, proc.stdout, proc.stderr.decode("utf-8")
-
-    return run
 
 
 def write(path: Path, text: str) -> str:
