@@ -17,11 +17,11 @@ import pytest
 from localserver import Answer, Portal, closed_port, json_answer, search_page, search_rows
 
 from fundwatch import __version__
+from fundwatch.net import Progress
 from fundwatch.errors import FundwatchError
 from fundwatch.portal import STATUS_CODES
 from fundwatch.portal_client import (
     TooManyPages,
-    _Progress,
     fetch_topics,
     programme_codes,
     search_pages,
@@ -358,7 +358,7 @@ class Terminal(io.StringIO):
 
 def test_progress_on_a_terminal_after_a_moment():
     stream = Terminal()
-    progress = _Progress("Searching on the portal…", True, after=0.0, stream=stream)
+    progress = Progress("Searching on the portal…", True, after=0.0, stream=stream)
     deadline = time.monotonic() + 5
     while progress.shown is None and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -370,11 +370,11 @@ def test_progress_on_a_terminal_after_a_moment():
 
 def test_no_progress_when_quick_or_not_a_terminal():
     quick = Terminal()
-    progress = _Progress("Searching", True, after=5.0, stream=quick)
+    progress = Progress("Searching", True, after=5.0, stream=quick)
     progress.close()
     assert quick.getvalue() == "" and progress.shown is None
     piped = io.StringIO()
-    progress = _Progress("Searching", True, after=0.0, stream=piped)
+    progress = Progress("Searching", True, after=0.0, stream=piped)
     time.sleep(0.05)
     progress.close()
     assert piped.getvalue() == "" and progress.timer is None

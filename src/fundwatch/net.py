@@ -11,8 +11,10 @@ URL's parts before it is shown.
 
 from __future__ import annotations
 
+import sys
+import threading
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 from fundwatch import __version__
@@ -322,3 +324,58 @@ def _reason(exc: BaseException, url: str) -> str:
         text = text.split("]", 1)[-1].strip()
     text = " ".join(text.split()) or type(exc).__name__
     return redact(text, url)
+
+
+# --- the progress line ----------------------------------------------------------------------
+
+
+class Progress:
+    """A spinner and a line of text on stderr, transient, shown only when stderr is a
+    terminal and the work has taken more than ``after`` seconds (a timer starts it, so
+    that it turns while a slow request is waiting). rich is imported only then."""
+
+    def __init__(
+        self, text: str, enabled: bool, after: float = 1.0, stream: TextIO | None = None
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.text = text
+        self.shown: Any = None  # a rich Status once started
+        self.lock = threading.Lock()
+        self.closed = False
+        self.timer: threading.Timer | None = None
+        if enabled and is_terminal(self.stream):
+            self.timer = threading.Timer(after, self._start)
+            self.timer.daemon = True
+            self.timer.start()
+
+    def _start(self) -> None:
+        from rich.console import Console
+
+        console = Console(file=self.stream, highlight=False)
+        with self.lock:
+            if self.closed:
+                return
+            self.shown = console.status(self.text)
+            self.shown.start()
+
+    def update(self, text: str) -> None:
+        with self.lock:
+            self.text = text
+            if self.shown is not None:
+                self.shown.update(text)
+
+    def close(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        with self.lock:
+            self.closed = True
+            if self.shown is not None:
+                self.shown.stop()
+                self.shown = None
+
+
+def is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -19,11 +19,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from fundwatch import net
 from fundwatch.errors import BadValue, FundwatchError
@@ -253,7 +251,7 @@ class _Session:
         self.timeout = timeout if timeout is not None else timeout_from_env()
         self.http = net.client(timeout=self.timeout, retries=retries, backoff=backoff)
         self.doing = doing
-        self.progress = _Progress(f"{doing}…", progress)
+        self.progress = net.Progress(f"{doing}…", progress, after=PROGRESS_AFTER)
         self.requests = 0
         self.rows = 0
 
@@ -389,58 +387,3 @@ def _snippet(body: bytes) -> str:
     text = " ".join(body[:200].decode("utf-8", "replace").split())
     text = "".join(ch if ch.isprintable() else "\ufffd" for ch in text)
     return f"'{text}'" if len(text) <= 40 else f"'{text[:39]}…'"
-
-
-# --- the progress line ----------------------------------------------------------------------
-
-
-class _Progress:
-    """A spinner and a line of text on stderr, transient, shown only when stderr is a
-    terminal and the work has taken more than ``after`` seconds (a timer starts it, so
-    that it turns while a slow request is waiting). rich is imported only then."""
-
-    def __init__(
-        self, text: str, enabled: bool, after: float = PROGRESS_AFTER, stream: TextIO | None = None
-    ) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.text = text
-        self.shown: Any = None  # a rich Status once started
-        self.lock = threading.Lock()
-        self.closed = False
-        self.timer: threading.Timer | None = None
-        if enabled and _is_terminal(self.stream):
-            self.timer = threading.Timer(after, self._start)
-            self.timer.daemon = True
-            self.timer.start()
-
-    def _start(self) -> None:
-        from rich.console import Console
-
-        console = Console(file=self.stream, highlight=False)
-        with self.lock:
-            if self.closed:
-                return
-            self.shown = console.status(self.text)
-            self.shown.start()
-
-    def update(self, text: str) -> None:
-        with self.lock:
-            self.text = text
-            if self.shown is not None:
-                self.shown.update(text)
-
-    def close(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-        with self.lock:
-            self.closed = True
-            if self.shown is not None:
-                self.shown.stop()
-                self.shown = None
-
-
-def _is_terminal(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
