@@ -17,8 +17,8 @@ import pytest
 from localserver import Answer, Portal, closed_port, json_answer, search_page, search_rows
 
 from fundwatch import __version__
-from fundwatch.net import Progress
 from fundwatch.errors import FundwatchError
+from fundwatch.net import Progress
 from fundwatch.portal import STATUS_CODES
 from fundwatch.portal_client import (
     TooManyPages,
