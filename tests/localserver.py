@@ -128,6 +128,8 @@ class Server:
                 except OSError:  # the client gave up waiting
                     pass
 
+            do_GET = do_POST  # the same recording and answering, for downloads
+
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
         self.port = self.httpd.server_address[1]

@@ -214,6 +214,7 @@ def main() -> None:
 # registers the commands
 from fundwatch import commands as _commands  # noqa: E402,F401
 from fundwatch import export_commands as _export  # noqa: E402,F401
+from fundwatch import import_commands as _import  # noqa: E402,F401
 from fundwatch import portal_commands as _portal  # noqa: E402,F401
 from fundwatch import remind_commands as _remind  # noqa: E402,F401
 from fundwatch import sync_commands as _sync  # noqa: E402,F401

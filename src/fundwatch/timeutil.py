@@ -132,7 +132,10 @@ def parse_when(text: str, tz: str = DEFAULT_ZONE, default_time: time | None = No
     value = _from_iso(raw, m) if m else _from_day_first(raw)
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(zone(tz)).replace(tzinfo=None)
+            try:
+                value = value.astimezone(zone(tz)).replace(tzinfo=None)
+            except (ValueError, OverflowError):  # an offset of a day or more, year 1 or 9999
+                raise BadValue(f"'{raw}' is not a time fundwatch can place") from None
         return value.replace(microsecond=0)
     return _dated(value, default_time)
 

@@ -1,0 +1,313 @@
+"""Calls from an iCalendar file: a Google or Outlook export, a feed, or our own export.
+
+Each event is a call: SUMMARY the title, DTSTART the deadline (a date stays all-day),
+URL, DESCRIPTION as notes, CATEGORIES as tags, and its UID kept so that importing
+the feed again changes nothing. A time is read in its TZID (IANA or a Windows name
+such as "W. Europe Standard Time"), in UTC, or, floating, in the calendar's
+X-WR-TIMEZONE (else the default zone). A recurring event gives its upcoming
+occurrences (within two years) as the deadlines of one call.
+
+Events of `fundwatch export ics` (UIDs ``<call id>/<stage>@fundwatch``) come back as
+the calls they were made from: one call a call id, the stage from the description,
+milestone events left out, so that ``export ics | import`` changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from fundwatch.errors import BadValue, FundwatchError
+from fundwatch.importing import Incoming
+from fundwatch.model import Call, Deadline, slugify, sort_deadlines
+from fundwatch.timeutil import Clock, When, city, zone
+
+HORIZON = timedelta(days=2 * 366)  # how far ahead a recurring event is followed
+MAX_OCCURRENCES = 100
+_OURS = re.compile(
+    r"(?P<id>[A-Za-z0-9][A-Za-z0-9._-]*)/(?P<part>[^/]+)(?:/(?P<milestone>.+))?@fundwatch"
+)
+_KEYS = ("Stage", "Deadline", "Identifier", "Programme", "Budget", "Link")
+
+
+def read_ics(text: str, name: str, clock: Clock, default_tz: str) -> list[Incoming]:
+    from icalendar import Calendar
+
+    if not text.lstrip().upper().startswith("BEGIN:VCALENDAR"):
+        raise FundwatchError(f"{name} is not an iCalendar file (it does not begin BEGIN:VCALENDAR)")
+    if not text.rstrip().upper().endswith("END:VCALENDAR"):
+        raise FundwatchError(f"{name} is cut short (it does not end END:VCALENDAR)")
+    try:
+        calendars = Calendar.from_ical(text, multiple=True)
+    except Exception as exc:  # icalendar raises ValueError, KeyError, IndexError...
+        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise FundwatchError(f"{name} is not a readable iCalendar file: {reason}") from None
+    calls: list[Incoming] = []
+    ours: dict[str, int] = {}  # our call id -> index in calls
+    for cal in calendars:
+        cal_tz = _iana(str(cal.get("X-WR-TIMEZONE", ""))) or default_tz
+        components = [c for c in cal.walk() if c.name in ("VEVENT", "VTODO")]
+        series: dict[str, list[Any]] = {}
+        for n, component in enumerate(components, 1):
+            series.setdefault(str(component.get("UID") or f"#{n}"), []).append(component)
+        for uid, parts in series.items():
+            main = [p for p in parts if p.get("RECURRENCE-ID") is None]
+            if not main:
+                continue  # changes to occurrences of an event that is not here
+            event = max(main, key=_sequence)
+            if str(event.get("STATUS", "")).upper() == "CANCELLED":
+                continue
+            where = f"{name}: event '{str(event.get('SUMMARY', uid)).strip()}'"
+            try:
+                found = _OURS.fullmatch(uid)
+                if found is not None:
+                    if found["milestone"] is None:
+                        _ours(event, found["id"], cal_tz, calls, ours)
+                    continue
+                calls.append(_event(event, parts, uid, cal_tz, clock, where))
+            except BadValue as exc:
+                raise FundwatchError(f"{where}: {exc.message}", exc.hint) from None
+            except Exception as exc:  # whatever else a damaged property makes icalendar raise
+                reason = " ".join(str(exc).split())[:160] or type(exc).__name__
+                raise FundwatchError(f"{where}: cannot be read ({reason})") from None
+    if not calls:
+        raise FundwatchError(f"{name} holds no events", hint="export the calendar with its events")
+    return calls
+
+
+def _sequence(component: Any) -> int:
+    """SEQUENCE, the revision of an event (0 when missing or unreadable)."""
+    try:
+        return int(component.get("SEQUENCE", 0) or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _iana(tzid: str) -> str | None:
+    """An IANA zone name for a TZID: itself, a Windows name's zone, or the zone at the
+    end of a "globally unique" TZID such as ``/mozilla.org/20050126_1/Europe/Brussels``."""
+    from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+    tzid = tzid.strip().strip('"')
+    if not tzid:
+        return None
+    candidates = [tzid, WINDOWS_TO_OLSON.get(tzid, "")]
+    parts = tzid.strip("/").split("/")
+    candidates += ["/".join(parts[i:]) for i in range(1, len(parts))]
+    for name in candidates:
+        if not name:
+            continue
+        try:
+            zone(name)
+        except BadValue:
+            continue
+        return name
+    return None
+
+
+def _local(prop: Any, cal_tz: str) -> tuple[When, str]:
+    """A DTSTART-like property as a local time and the zone it is in."""
+    value = _dt(prop, "start")
+    if not isinstance(value, datetime):
+        if not isinstance(value, date):
+            raise BadValue("its start is not a date or a date-time")
+        return value, cal_tz
+    if value.tzinfo is None:  # floating: the calendar's own zone
+        return value.replace(microsecond=0), cal_tz
+    named = _iana(str(prop.params.get("TZID", "")))
+    if named is not None:  # as written, in the zone it names
+        return value.replace(tzinfo=None, microsecond=0), named
+    local = value.astimezone(zone(cal_tz)).replace(tzinfo=None, microsecond=0)
+    return local, cal_tz
+
+
+def _dt(prop: Any, what: str) -> Any:
+    """A date property's value; one icalendar could not read is a BadValue."""
+    try:
+        return prop.dt
+    except Exception:  # icalendar's BrokenCalendarProperty, or no value at all
+        raw = prop.to_ical().decode() if hasattr(prop, "to_ical") else str(prop)
+        raise BadValue(f"its {what} '{raw}' is not a date") from None
+
+
+def _wall(prop_value: Any, tz: str, all_day: bool) -> When:
+    """An EXDATE/RDATE/RECURRENCE-ID value as a wall time (or date) in ``tz``."""
+    if isinstance(prop_value, datetime):
+        moment: datetime = prop_value
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(zone(tz)).replace(tzinfo=None)
+        return moment.date() if all_day else moment
+    day: date = prop_value
+    return day if all_day else datetime.combine(day, time(0))
+
+
+def _dates(component: Any, key: str) -> list[Any]:
+    value = component.get(key)
+    if value is None:
+        return []
+    lists = value if isinstance(value, list) else [value]
+    return [_dt(d, key) for item in lists for d in getattr(item, "dts", [item])]
+
+
+def _event(
+    event: Any, parts: list[Any], uid: str, cal_tz: str, clock: Clock, where: str
+) -> Incoming:
+    start = event.get("DUE") if event.name == "VTODO" else None
+    start = start if start is not None else event.get("DTSTART")
+    if start is None:
+        raise BadValue("it has no start (DTSTART)")
+    at, tz = _local(start, cal_tz)
+    if event.get("RRULE") is not None:
+        overrides = {
+            _wall(_dt(p.get("RECURRENCE-ID"), "RECURRENCE-ID"), tz, not isinstance(at, datetime)): p
+            for p in parts
+            if p.get("RECURRENCE-ID") is not None
+        }
+        times = _occurrences(event, at, tz, clock, overrides)
+    else:
+        times = [at]
+    title = " ".join(str(event.get("SUMMARY", "")).split()) or "(untitled event)"
+    categories = getattr(event, "categories", None) or []
+    tags = tuple(dict.fromkeys(str(c).strip() for c in categories if str(c).strip()))
+    notes = str(event.get("DESCRIPTION", "")).strip() or None
+    url = str(event.get("URL", "")).strip() or None
+    call = Call(
+        id=slugify(title),
+        title=title,
+        deadlines=sort_deadlines([Deadline(t, tz) for t in times]),
+        url=url,
+        timezone=tz,
+        tags=tags,
+        notes=notes,
+    )
+    return Incoming(call, uid=None if uid.startswith("#") else uid, where=where)
+
+
+def _occurrences(
+    event: Any, at: When, tz: str, clock: Clock, overrides: dict[When, Any]
+) -> list[When]:
+    """The upcoming occurrences of a recurring event (the last one, if all have passed)."""
+    from dateutil.rrule import rruleset, rrulestr
+    from icalendar import vRecur
+
+    all_day = not isinstance(at, datetime)
+    first = at if isinstance(at, datetime) else datetime.combine(at, time(0))
+    rules = event.get("RRULE")
+    found = rruleset()
+    for rule in rules if isinstance(rules, list) else [rules]:
+        rule = vRecur(dict(rule))
+        until = rule.get("UNTIL")
+        if until:  # in the same terms as DTSTART: a wall time of the event's zone
+            end = _wall(until[0], tz, False)
+            rule["UNTIL"] = [end if isinstance(end, datetime) else datetime.combine(end, time.max)]
+        try:
+            text = rule.to_ical().decode()  # type: ignore[no-untyped-call]
+            found.rrule(rrulestr(text, dtstart=first, ignoretz=True))  # type: ignore[arg-type]
+        except (ValueError, TypeError) as exc:
+            raise BadValue(f"its repeat rule cannot be read ({exc})") from None
+    for value in _dates(event, "RDATE"):
+        found.rdate(_as_datetime(_wall(value, tz, all_day)))
+    for value in _dates(event, "EXDATE"):
+        found.exdate(_as_datetime(_wall(value, tz, all_day)))
+    today = clock.now.astimezone(zone(tz)).replace(tzinfo=None)
+    if all_day:
+        today = datetime.combine(today.date(), time(0))
+    horizon = today + HORIZON
+    upcoming: list[When] = []
+    last: When | None = None
+    for n, moment in enumerate(found):
+        if moment > horizon or len(upcoming) >= MAX_OCCURRENCES or n > 100_000:
+            break
+        key: When = moment.date() if all_day else moment
+        override = overrides.get(key)
+        if override is not None:
+            if str(override.get("STATUS", "")).upper() == "CANCELLED":
+                continue
+            key = _local(override.get("DTSTART"), tz)[0] if override.get("DTSTART") else key
+        if moment >= today:
+            upcoming.append(key)
+        else:
+            last = key
+    return upcoming or ([last] if last is not None else [at])
+
+
+def _as_datetime(value: When) -> datetime:
+    return value if isinstance(value, datetime) else datetime.combine(value, time(0))
+
+
+# --- our own events ----------------------------------------------------------------------
+
+
+def _ours(
+    event: Any, call_id: str, cal_tz: str, calls: list[Incoming], ours: dict[str, int]
+) -> None:
+    """An event of `fundwatch export ics`: a deadline of call ``call_id``."""
+    fields, notes = _description(str(event.get("DESCRIPTION", "")))
+    label = fields.get("Stage")
+    tz = _zone_named(fields.get("Deadline", ""), cal_tz)
+    start = event.get("DTSTART")
+    if start is None:
+        raise BadValue("it has no start (DTSTART)")
+    at, given_tz = _local(start, tz)
+    if isinstance(at, datetime) and given_tz != tz:
+        at = _in(at, given_tz, tz)
+    deadline = Deadline(at, tz, label)
+    if call_id in ours:
+        old = calls[ours[call_id]]
+        both = sort_deadlines([*old.call.deadlines, deadline])
+        calls[ours[call_id]] = old._replace(call=old.call.replace(deadlines=both))
+        return
+    title = str(event.get("SUMMARY", ""))
+    title = title.removeprefix("Deadline: ")
+    if label:
+        title = title.removesuffix(f" ({label})")
+    from fundwatch.changes import parse_budget
+
+    categories = getattr(event, "categories", None) or []
+    call = Call(
+        id=call_id,
+        title=title,
+        deadlines=(deadline,),
+        programme=fields.get("Programme"),
+        identifier=fields.get("Identifier"),
+        url=str(event.get("URL", "")) or fields.get("Link"),
+        timezone=tz,
+        tags=tuple(str(c) for c in categories),
+        budget=parse_budget(fields["Budget"]) if fields.get("Budget") else None,
+        notes=notes,
+    )
+    ours[call_id] = len(calls)
+    calls.append(Incoming(call, explicit_id=True, where=f"event of call '{call_id}'"))
+
+
+def _in(at: datetime, from_tz: str, to_tz: str) -> datetime:
+    return at.replace(tzinfo=zone(from_tz)).astimezone(zone(to_tz)).replace(tzinfo=None)
+
+
+def _description(text: str) -> tuple[dict[str, str], str | None]:
+    """The ``Key: value`` lines our export writes, and the notes after the first blank line."""
+    from fundwatch.ics import GOOGLE_NOTE
+
+    head, _, rest = text.partition("\n\n")
+    fields: dict[str, str] = {}
+    for line in head.split("\n"):
+        key, sep, value = line.partition(": ")
+        if sep and key in _KEYS:
+            fields.setdefault(key, value)
+    rest = rest.removesuffix(GOOGLE_NOTE).removesuffix("\n\n") if rest != GOOGLE_NOTE else ""
+    return fields, rest or None
+
+
+def _zone_named(deadline_line: str, fallback: str) -> str:
+    """``Wed 26 Nov 2025, 17:00 Brussels time`` -> Europe/Brussels."""
+    found = re.search(r"\d{2}:\d{2} (.+) time$", deadline_line)
+    if found is None:
+        return fallback
+    wanted = found[1]
+    if city(fallback) == wanted:
+        return fallback
+    from zoneinfo import available_timezones
+
+    names = sorted(n for n in available_timezones() if "/" in n and city(n) == wanted)
+    return names[0] if names else fallback
