@@ -1059,3 +1059,28 @@ def test_calls_between_covers_what_upcoming_shows(
         shown = {r.call.id for r in upcoming_rows(calls, clock, span, include_done=True)}
         got = {c.id for c in snap.calls_between(clock.now_utc, span.after(clock.now))}
         assert shown <= got, (display, day, span)
+
+
+# --- a watchlist that is not a regular file ------------------------------------------------
+
+
+def test_a_pipe_or_a_device_as_the_watchlist_is_refused(fw, tmp_path):
+    import stat
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for args in (("list",), ("add", "X", "--deadline", "2026-01-01"), ("init", "--force")):
+        r = fw("--file", str(fifo), *args)
+        assert (r.code, r.out) == (1, ""), args
+        assert r.err == (
+            f"error: {fifo} is not a regular file (a device, a pipe or a socket) "
+            "(point --file or FUNDWATCH_FILE at a watchlist file)\n"
+        )
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    r = fw("--file", os.devnull, "list")
+    assert r.code == 1 and "is not a regular file" in r.err
+    if os.geteuid() == 0:  # a device of our own to try writing over (mknod needs root)
+        device = tmp_path / "null"
+        os.mknod(device, stat.S_IFCHR | 0o600, os.makedev(1, 3))
+        assert fw("--file", str(device), "add", "X", "--deadline", "2026-01-01").code == 1
+        assert stat.S_ISCHR(os.stat(device).st_mode)

@@ -61,10 +61,9 @@ def init(
     path = STATE.path
     text = sample_text() if sample else f"version = {store.FORMAT_VERSION}\n"
     count = len(store.parse_or_raise(text, Path("data/calls.toml")).calls)
-    if path.is_dir():
-        raise FundwatchError(f"{path} is a folder, not a watchlist file")
+    store.regular_file(path)  # a folder or a device is an error
     with store.locked(path):
-        old = path.read_bytes() if path.exists() else None
+        old = path.read_bytes() if store.regular_file(path) else None
         if old is not None and not force:
             raise FundwatchError(
                 f"{path} already exists",

@@ -376,11 +376,16 @@ class _Reader:
 
 def to_when(value: Any, tz: str) -> When:
     """A TOML value (date, local or offset date-time, or a typed string) as a local When."""
+    from fundwatch.timeutil import check_exists, check_year
+
     if isinstance(value, datetime):
+        check_year(value)
         if value.tzinfo is None:
+            check_exists(value, tz)
             return value
         return value.astimezone(zone(tz)).replace(tzinfo=None)
     if isinstance(value, date):
+        check_year(value)
         return value
     if isinstance(value, str):
         return parse_when(value, tz)
@@ -389,8 +394,32 @@ def to_when(value: Any, tz: str) -> When:
     raise BadValue(f"{value!r} is not a date")
 
 
+def regular_file(path: Path) -> bool:
+    """True when ``path`` is a regular file (through links), False when there is none.
+
+    Anything else (a folder, a device such as /dev/null, a pipe, a socket) is an error:
+    opening a pipe would wait forever, and replacing a device would destroy it."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise WatchlistError(f"cannot read {path}: {exc.strerror}") from None
+    if stat.S_ISREG(mode):
+        return True
+    if stat.S_ISDIR(mode):
+        raise WatchlistError(f"{path} is a folder, not a watchlist file")
+    raise WatchlistError(
+        f"{path} is not a regular file (a device, a pipe or a socket)",
+        hint="point --file or FUNDWATCH_FILE at a watchlist file",
+    )
+
+
 def read_text(path: Path) -> str:
     try:
+        regular_file(path)
         return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise WatchlistError(
@@ -551,6 +580,25 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
     _fsync_dir(path.parent)
 
 
+def write_output(path: Path, data: bytes) -> None:
+    """An export's output: atomically to a file, straight into a device or a pipe
+    (``-o /dev/stdout``, a FIFO), which must not be replaced by a file."""
+    import stat
+
+    try:
+        special = not stat.S_ISREG(os.stat(path).st_mode) and not path.is_dir()
+    except OSError:
+        special = False
+    if not special:
+        atomic_write(path, data)
+        return
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as exc:
+        raise WatchlistError(f"cannot write {path}: {exc.strerror}") from None
+
+
 def _fsync_dir(folder: Path) -> None:
     if os.name != "posix":
         return
@@ -607,10 +655,11 @@ def transaction(path: Path, create: bool = False) -> Iterator[Watchlist]:
 
     Nothing is written if the body raises. With ``create``, a missing file starts empty.
     """
+    regular_file(path)  # before the lock file is made beside a device
     with locked(path):
         old: bytes | None = None
         watchlist = Watchlist()
-        if path.exists() or not create:
+        if regular_file(path) or not create:
             text = read_text(path)
             old = text.encode("utf-8")
             watchlist = parse_or_raise(text, path)
