@@ -833,3 +833,82 @@ def test_bad_milestone_duration_names_the_option(run, sample):
     line = one_error(run("export", "ics", "--as-of", AS_OF, "--milestone", "Letters=zz"))
     assert "zz" in line
     assert "--milestone" in line, line
+
+
+# --- review fixes: failed exports, special outputs, scripts, control characters -------------
+
+
+def test_a_failed_export_leaves_the_watchlist_as_it_was(run, sample, tmp_path):
+    text = sample.read_text(encoding="utf-8")
+    moved = text.replace("deadline = 2026-01-20T17:00:00", "deadline = 2026-01-27T17:00:00")
+    assert moved != text
+    sample.write_text(moved, encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    one_error(run("export", "ics", "--as-of", AS_OF, "-o", str(tmp_path / "folder")))
+    assert sample.read_text(encoding="utf-8") == moved  # no sequence recorded
+    ok(run("export", "ics", "--as-of", AS_OF, "-o", str(tmp_path / "cal.ics")))
+    assert sample.read_text(encoding="utf-8") != moved  # recorded once written
+
+
+def test_output_into_a_pipe_or_a_device_is_not_replaced(run, sample, tmp_path):
+    import stat
+    import threading
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    ok(run("export", "ics", "--as-of", AS_OF, "-o", str(fifo)))
+    reader.join(10)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert len(read(got[0]).events) == len(export(run).events)
+    ok(run("export", "ics", "--as-of", AS_OF, "-o", os.devnull))
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
+def test_uids_of_cyrillic_and_greek_labels_survive_a_new_stage(run, fw, watchlist):
+    def uids(*labels: str) -> dict[str, str]:
+        args = [a for n, label in enumerate(labels, 1)
+                for a in ("--deadline", f"{label}=0{n}/03/2026 17:00")]  # fmt: skip
+        if watchlist.exists():
+            ok(fw("edit", "ua", *args))
+        else:
+            ok(fw("add", "UA", "--id", "ua", *args))
+        exp = export(run)
+        return {e.summary.split("(")[-1].rstrip(")"): e.uid for e in exp.events}
+
+    before = uids("Перший", "Другий", "Στάδιο 2")
+    assert before["Перший"] == "ua/pershyi@fundwatch"
+    after = uids("Нульовий", "Перший", "Другий", "Στάδιο 2")
+    assert {k: after[k] for k in before} == before
+    assert len(set(after.values())) == 4
+
+
+def test_milestones_named_in_cyrillic_are_distinct(run, sample):
+    exp = export(run, "--search", "Expanding", "--milestone", "Київ=3d", "--milestone", "Львів=5d")
+    assert sorted(e.uid for e in exp.events) == [
+        "eie-investment-ecosystems/deadline-1/kyiv@fundwatch",
+        "eie-investment-ecosystems/deadline-1/lviv@fundwatch",
+        "eie-investment-ecosystems/deadline-1@fundwatch",
+    ]
+
+
+def test_control_characters_and_line_breaks_in_urls_stay_out(run, fw, watchlist):
+    url = "https://example.org/a b\nEND:VEVENT"
+    ok(fw("add", "Esc \x1b[31mRED\x1b[0m \x07bell", "--deadline", "2026-03-01",
+          "--url", url, "--notes", "tab\there\r\nnext"))  # fmt: skip
+    exp = export(run)
+    (event,) = exp.events
+    assert event.summary == "Deadline: Esc [31mRED[0m bell"
+    assert event.url == "https://example.org/a%20b%0AEND:VEVENT"
+    assert event.description.endswith("tab\there\nnext")
+    assert not any(b < 0x20 and b not in (9, 10, 13) for b in exp.raw)
+
+
+def test_an_export_that_matches_nothing_is_still_a_valid_calendar(run, sample):
+    r = ok(run("export", "ics", "--as-of", AS_OF, "--tag", "no-such-tag"))
+    exp = read(r.out)
+    assert exp.events == []
+    cal = icalendar.Calendar.from_ical(r.out)
+    assert [c.name for c in cal.subcomponents] == ["VTIMEZONE"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -12,7 +13,7 @@ import typer
 
 from fundwatch.cli import STATE, app, command
 from fundwatch.commands import AllOpt
-from fundwatch.errors import WatchlistError
+from fundwatch.errors import FundwatchError, WatchlistError
 from fundwatch.model import Call
 from fundwatch.query import Filters, selected
 
@@ -34,9 +35,11 @@ PROFILE_HELP = (
 )
 
 
-def stamped_calls(now: datetime) -> list[Call]:
-    """The calls with their calendar bookkeeping up to date, recorded in the watchlist
-    (so that a deadline moved by hand raises SEQUENCE once, not on every export).
+def export_recorded(now: datetime, write: Callable[[list[Call]], None]) -> None:
+    """Hand ``write`` the calls with their calendar bookkeeping up to date, and record
+    that bookkeeping in the watchlist (so that a deadline moved by hand raises SEQUENCE
+    once, not on every export) only once ``write`` has succeeded: a failed export
+    leaves the watchlist as it was.
 
     A watchlist that cannot be written (read-only, locked) still exports, with a
     warning: its sequences cannot rise, so calendars may keep moved deadlines."""
@@ -45,14 +48,18 @@ def stamped_calls(now: datetime) -> list[Call]:
 
     calls = STATE.load().calls  # from the cache: usually nothing needs recording
     if all(c.fingerprint == c.calendar_fingerprint() for c in calls):
-        return calls
+        write(calls)
+        return
+    written = False
     try:
         with store.transaction(STATE.path) as watchlist:
             watchlist.calls = [restamp(c, now) for c in watchlist.calls]
-            return watchlist.calls
+            write(watchlist.calls)
+            written = True
     except WatchlistError as exc:
         sys.stderr.write(f"warning: calendar changes not recorded: {exc}\n")
-        return [restamp(c, now) for c in calls]
+        if not written:
+            write([restamp(c, now) for c in calls])
 
 
 @command("ics", filters=True, group=export_app)
@@ -79,7 +86,7 @@ def export_ics(
 ) -> None:
     """An RFC 5545 calendar: one event per deadline (and per milestone)."""
     from fundwatch import ics
-    from fundwatch.store import atomic_write
+    from fundwatch.store import write_output
 
     settings = STATE.settings
     options = ics.options_for(
@@ -89,16 +96,25 @@ def export_ics(
         milestone if milestone is not None else settings.milestones,
     )
     clock = STATE.clock
-    calls = selected(stamped_calls(clock.now_utc), clock, filters, all_)
-    data = ics.calendar(calls, clock, options)
-    if output == "-":
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        atomic_write(Path(output), data)
+    events = 0
+
+    def write(calls: list[Call]) -> None:
+        nonlocal events
+        chosen = selected(calls, clock, filters, all_)
+        data = ics.calendar(chosen, clock, options)
+        events = ics.count_events(chosen, options)
+        if output == "-":
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+            return
+        try:
+            write_output(Path(output), data)
+        except WatchlistError as exc:  # the output's failure, not the watchlist's
+            raise FundwatchError(exc.message, exc.hint) from None
+
+    export_recorded(clock.now_utc, write)
     if sys.stderr.isatty():  # a cron job refreshing a published calendar stays quiet
-        events = ics.count_events(calls, options)
         where = "" if output == "-" else f" to {output}"
         sys.stderr.write(f"Wrote {events} event{'s' * (events != 1)}{where}.\n")
         if not events:

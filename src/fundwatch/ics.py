@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from fundwatch import __version__
 from fundwatch.errors import BadValue
-from fundwatch.model import Call, Deadline, slugify
+from fundwatch.model import Call, Deadline, stable_slug
 from fundwatch.timeutil import Clock, Duration, city, human, parse_option_duration
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def parse_milestones(texts: Sequence[str]) -> tuple[Milestone, ...]:
     milestones = tuple(parse_milestone(t) for t in texts)
     seen: dict[str, str] = {}
     for m in milestones:
-        key = slugify(m.name, 60)
+        key = stable_slug(m.name)
         if key in seen:
             raise BadValue(
                 f"--milestone: '{seen[key]}' and '{m.name}' are one name to a calendar",
@@ -97,8 +97,26 @@ def calendar(calls: Iterable[Call], clock: Clock, options: Options) -> bytes:
         shared = common + _call_lines(call)
         for event, lead in _events(call, clock, options):
             parts.append(_assemble(event, shared, alarms, lead))
+    if len(parts) == 1:
+        parts.append(_placeholder())
     parts.append(end)
     return b"".join(parts)
+
+
+def _placeholder() -> bytes:
+    """A calendar needs one component at least (RFC 5545 3.6): with no deadline to show,
+    an empty time zone definition (UTC) keeps an export that matches nothing valid."""
+    from icalendar import Timezone, TimezoneStandard
+
+    standard = TimezoneStandard()
+    standard.add("dtstart", datetime(1970, 1, 1))
+    standard.add("tzoffsetfrom", timedelta(0))
+    standard.add("tzoffsetto", timedelta(0))
+    standard.add("tzname", "UTC")
+    tz = Timezone()
+    tz.add("tzid", "UTC")
+    tz.add_component(standard)
+    return bytes(tz.to_ical())
 
 
 def _lines(**props: Any) -> bytes:
@@ -120,7 +138,7 @@ def _call_lines(call: Call) -> bytes:
     return _lines(
         sequence=call.sequence,
         last_modified=call.modified,
-        url=call.url or None,
+        url=_uri(call.url) if call.url else None,
         categories=[_text(t) for t in call.tags],
     )
 
@@ -149,7 +167,20 @@ def _assemble(
 _BACKSLASH = "\U000f0000"
 
 
+# RFC 5545 TEXT holds no control characters but tab and (escaped) line breaks
+_CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+
+
+def _uri(url: str) -> str:
+    """A URL as a URI value: spaces, control characters and non-ASCII percent-encoded
+    (a URI is not escaped like TEXT, so a line break would end the property)."""
+    from urllib.parse import quote
+
+    return quote(url.strip(), safe="".join(chr(c) for c in range(0x21, 0x7F)))
+
+
 def _text(value: str) -> str:
+    value = value.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROLS)
     return value.replace("\\N", _BACKSLASH + "N")
 
 
@@ -169,7 +200,7 @@ def _parts(call: Call) -> list[str]:
     unlabelled = 0
     for d in call.deadlines:
         if d.label:
-            base = slugify(d.label, 60)
+            base = stable_slug(d.label)
         else:
             unlabelled += 1
             base = f"deadline-{unlabelled}"
@@ -184,7 +215,7 @@ def _parts(call: Call) -> list[str]:
 def uid(call: Call, part: str, milestone: str | None = None) -> str:
     """``<call id>/<stage>[/<milestone>]@fundwatch``: ids cannot hold '/', so no two
     events share one."""
-    tail = f"/{slugify(milestone, 60)}" if milestone else ""
+    tail = f"/{stable_slug(milestone)}" if milestone else ""
     return f"{call.id}/{part}{tail}@fundwatch"
 
 

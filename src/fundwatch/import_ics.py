@@ -271,7 +271,7 @@ def _ours(
         deadlines=(deadline,),
         programme=fields.get("Programme"),
         identifier=fields.get("Identifier"),
-        url=str(event.get("URL", "")) or fields.get("Link"),
+        url=fields.get("Link") or str(event.get("URL", "")) or None,
         timezone=tz,
         tags=tuple(str(c) for c in categories),
         budget=parse_budget(fields["Budget"]) if fields.get("Budget") else None,
