@@ -867,9 +867,10 @@ class TestSlugify:
             ("  Digital Europe: AI & data!  ", "digital-europe-ai-data"),
             ("Économie sociale — café", "economie-sociale-cafe"),
             ("Straße über Zürich", "strae-uber-zurich"),
-            ("Horizon Європа 2025", "horizon-2025"),
-            ("Підтримка українських стартапів", "call"),
-            ("Поддержка", "call"),
+            ("Horizon Європа 2025", "horizon-yevropa-2025"),
+            ("Підтримка МСП у Києві", "pidtrymka-msp-u-kyievi"),  # noqa: RUF001
+            ("Підтримка українських стартапів", "pidtrymka-ukrainskykh-startapiv"),
+            ("Поддержка", "podderzhka"),
             ("", "call"),
             ("!!!", "call"),
             ("日本語", "call"),
@@ -937,4 +938,43 @@ class TestUniqueId:
         taken: set[str] = set()
         for title in ("Підтримка", "Гранти", "Стартапи"):
             taken.add(unique_id(slugify(title), taken))
-        assert taken == {"call", "call-2", "call-3"}
+        assert taken == {"pidtrymka", "hranty", "startapy"}
+
+
+# --- review fixes: zones with POSIX signs, years out of range, skipped hours -------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("Etc/GMT+5", "UTC-5"), ("Etc/GMT-3", "UTC+3"), ("Etc/GMT", "GMT"), ("Etc/GMT+0", "UTC"),
+     ("America/New_York", "New York")],
+)  # fmt: skip
+def test_city_names_etc_zones_the_right_way_round(name, shown):
+    from fundwatch.timeutil import city
+
+    assert city(name) == shown
+
+
+@pytest.mark.parametrize("text", ["0001-01-01", "31/12/9999 23:30", "01/01/1899", "3000-01-01"])
+def test_years_out_of_range_are_clear_errors(text):
+    with pytest.raises(BadValue, match="the year must be from 1900 to 2999"):
+        parse_when(text)
+
+
+def test_a_skipped_hour_is_an_error_typed_or_in_the_file(fw, watchlist):
+    with pytest.raises(BadValue, match="does not exist in Europe/Brussels"):
+        parse_when("29/03/2026 02:30")
+    assert parse_when("25/10/2026 02:30") == datetime(2026, 10, 25, 2, 30)  # twice, but there
+    r = fw("add", "Gap", "--deadline", "29/03/2026 02:30")
+    assert r.code == 1
+    assert r.err.startswith(
+        "error: --deadline: '29/03/2026 02:30' does not exist in Europe/Brussels"
+    )
+    watchlist.write_text('version = 1\n[[calls]]\ntitle = "Gap"\ndeadline = 2026-03-29T02:30:00\n',
+                         encoding="utf-8")  # fmt: skip
+    r = fw("check")
+    assert (
+        r.code == 1 and "line 4: call 'gap': deadline: '2026-03-29 02:30' does not exist" in r.out
+    )
+    r = fw("upcoming", "--as-of", "0001-01-01")
+    assert r.code == 1 and r.err.startswith("error: --as-of: '0001-01-01' is not a date")

@@ -230,14 +230,51 @@ class Call(Record):
         return localize(self.opens, self.timezone)
 
 
+# Ukrainian letters as its national romanisation (2010) writes them, and the few more
+# of Russian and Belarusian: ids and UIDs of Cyrillic titles and labels stay readable.
+_CYRILLIC = dict(zip(
+    "абвгґдеєжзиіїйклмнопрстуфхцчшщьюяёыэъў",
+    ["a", "b", "v", "h", "g", "d", "e", "ie", "zh", "z", "y", "i", "i", "i", "k", "l", "m",
+     "n", "o", "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "iu", "ia",
+     "e", "y", "e", "", "u"],
+    strict=True,
+))  # fmt: skip
+_APOSTROPHES = "'\u2019\u02bc"
+_TRANSLIT = str.maketrans({**_CYRILLIC, **dict.fromkeys(_APOSTROPHES, "")})
+_WORD_START = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}  # Європа -> yevropa
+
+
+def _romanised(text: str) -> str:
+    text = re.sub(
+        rf"(?<![\w{_APOSTROPHES}])[єїйюя]", lambda m: _WORD_START[m[0]], text.lower()
+    )
+    return text.translate(_TRANSLIT)
+
+
 def slugify(text: str, limit: int = 40) -> str:
-    """``EIC call to support UA tech SMEs`` -> ``eic-call-to-support-ua-tech-smes``."""
+    """``EIC call to support UA tech SMEs`` -> ``eic-call-to-support-ua-tech-smes``;
+    ``Підтримка МСП`` -> ``pidtrymka-msp``."""
+    text = _romanised(text)
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
     if len(slug) > limit:
         cut = slug[: limit + 1]  # a word ending right at the limit stays whole
         slug = cut.rsplit("-", 1)[0] if "-" in cut else slug[:limit]
     return slug or "call"
+
+
+def stable_slug(text: str, limit: int = 60) -> str:
+    """A slug that tells texts apart, for calendar UIDs: ``slugify``, and a digest of
+    the text when it has letters a slug cannot spell (Greek, Chinese, Arabic...), so
+    that ``Στάδιο 1`` and ``Φάση 1`` do not both become ``1``."""
+    import hashlib
+
+    slug = slugify(text, limit)
+    folded = unicodedata.normalize("NFKD", _romanised(text))
+    if all(ch.isascii() or not ch.isalnum() for ch in folded):
+        return slug
+    digest = hashlib.blake2b(text.strip().encode(), digest_size=4).hexdigest()
+    return digest if slug == "call" else f"{slug}-{digest}"
 
 
 def unique_id(base: str, taken: set[str] | frozenset[str]) -> str:

@@ -78,8 +78,13 @@ def _zone_of_file(path: str) -> str | None:
 
 
 def city(zone_name: str) -> str:
-    """A short human name for a zone: Europe/Brussels -> Brussels."""
-    return zone_name.rsplit("/", 1)[-1].replace("_", " ")
+    """A short human name for a zone: Europe/Brussels -> Brussels; Etc/GMT+5 -> UTC-5
+    (POSIX signs are the other way round: Etc/GMT+5 is five hours behind UTC)."""
+    name = zone_name.rsplit("/", 1)[-1].replace("_", " ")
+    if zone_name.startswith("Etc/GMT") and name[3:4] in ("+", "-") and name[4:].isdigit():
+        hours = int(name[4:])
+        return "UTC" if hours == 0 else f"UTC{'-' if name[3] == '+' else '+'}{hours}"
+    return name
 
 
 class _Lazy:
@@ -125,19 +130,53 @@ def parse_when(text: str, tz: str = DEFAULT_ZONE, default_time: time | None = No
     if not raw:
         raise BadValue("empty date", hint="write a date such as 26/11/2025 or 2025-11-26 17:00")
     if len(raw) == 10 and raw[4] == raw[7] == "-":
+        day: date | None = None
         # the common case (a plain ISO date) without compiling a regex
         with suppress(ValueError):
-            return _dated(date.fromisoformat(raw), default_time)
+            day = date.fromisoformat(raw)
+        if day is not None:
+            check_year(day, raw)
+            return _dated(day, default_time)
     m = _YEAR_FIRST.fullmatch(raw)
     value = _from_iso(raw, m) if m else _from_day_first(raw)
+    check_year(value, raw)
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             try:
                 value = value.astimezone(zone(tz)).replace(tzinfo=None)
-            except (ValueError, OverflowError):  # an offset of a day or more, year 1 or 9999
+            except (ValueError, OverflowError):  # an offset of a day or more
                 raise BadValue(f"'{raw}' is not a time fundwatch can place") from None
-        return value.replace(microsecond=0)
+        value = value.replace(microsecond=0)
+        check_exists(value, tz, raw)
+        return value
     return _dated(value, default_time)
+
+
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def check_year(value: date, raw: str | None = None) -> None:
+    """Years 1900 to 2999: others are typing mistakes, and years 1 and 9999 have no
+    room for the time zone arithmetic every deadline needs."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        shown = raw if raw is not None else value.isoformat()
+        raise BadValue(
+            f"'{shown}' is not a date fundwatch takes",
+            hint=f"the year must be from {FIRST_YEAR} to {LAST_YEAR}",
+        )
+
+
+def check_exists(value: datetime, tz: str, raw: str | None = None) -> None:
+    """A wall time that the zone skips (02:30 on the day clocks go forward) is an error:
+    the deadline would be an hour off whichever way it was read."""
+    aware = value.replace(tzinfo=zone(tz))
+    back = aware.astimezone(UTC).astimezone(zone(tz)).replace(tzinfo=None)
+    if back != value:
+        shown = raw if raw is not None else value.isoformat(sep=" ", timespec="minutes")
+        raise BadValue(
+            f"'{shown}' does not exist in {tz}: the clocks skip that hour",
+            hint=f"give the time the deadline really has, such as {back:%H:%M}",
+        )
 
 
 def _dated(value: date, default_time: time | None) -> When:
