@@ -109,3 +109,13 @@ def test_malformed_settings_file_names_its_line(tmp_path):
     with pytest.raises(Exception) as err:
         load_settings(path)
     assert str(err.value).startswith(f"{path} line ")
+
+
+def test_a_folder_as_the_settings_file_is_an_error(fw, tmp_path):
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    (folder / "config.toml").write_text('timezone = "Europe/Kyiv"\n', encoding="utf-8")
+    r = fw("config", env={"FUNDWATCH_CONFIG": str(folder)})
+    assert (r.code, r.err) == (
+        1, f"error: {folder} is a folder, not a settings file (FUNDWATCH_CONFIG names the file)\n"
+    )  # fmt: skip

@@ -105,6 +105,10 @@ def load_settings(path: Path | None = None) -> Settings:
     """Read the settings file (absent is fine); bad values are errors naming the file."""
     path = path or config_path()
     raw: dict[str, Any] = {}
+    if path.is_dir():
+        raise FundwatchError(
+            f"{path} is a folder, not a settings file", hint="FUNDWATCH_CONFIG names the file"
+        )
     exists = path.is_file()
     if exists:
         import tomllib
