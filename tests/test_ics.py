@@ -913,7 +913,3 @@ def test_an_export_that_matches_nothing_is_still_a_valid_calendar(run, sample):
     cal = icalendar.Calendar.from_ical(r.out)
     assert [c.name for c in cal.subcomponents] == ["VTIMEZONE"]
 
-
-def test_no_alarms_with_an_alarm_is_a_usage_error(run, sample):
-    r = run("export", "ics", "--no-alarms", "--alarm", "2d")
-    assert r.code == 2 and r.err.startswith("error: --no-alarms and --alarm say opposite things")

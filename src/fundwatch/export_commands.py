@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from fundwatch.cli import STATE, app, command, fail
+from fundwatch.cli import STATE, app, command
 from fundwatch.commands import AllOpt
 from fundwatch.errors import FundwatchError, WatchlistError
 from fundwatch.model import Call
@@ -88,8 +88,6 @@ def export_ics(
     from fundwatch import ics
     from fundwatch.store import write_output
 
-    if no_alarms and alarm:
-        fail("--no-alarms and --alarm say opposite things: give one of them", 2)
     settings = STATE.settings
     options = ics.options_for(
         profile.value,
