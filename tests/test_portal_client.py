@@ -7,6 +7,7 @@ rows of ../shared/fixtures (filters, sort, pages). No test touches the internet.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import time
@@ -116,8 +117,9 @@ def test_search_query_statuses_allow_for_stale_portal_status():
             ]
         }
     }
-    closed = search_query(["closed"])["bool"]["must"][1]["terms"]["status"]
-    assert closed == [STATUS_CODES["open"], STATUS_CODES["closed"]]
+    # a closed topic may still say anything (or nothing): no status is asked for
+    for asked in (["closed"], ["open", "closed"], []):
+        assert search_query(asked) == {"bool": {"must": [{"terms": {"type": ["1", "2", "8"]}}]}}
     with pytest.raises(FundwatchError, match="unknown status 'shut'"):
         search_query(["shut"])
 
@@ -447,12 +449,49 @@ def test_search_status_is_worked_out_from_dates(fw, portal):
     r = fw("search", "--as-of", "2026-12-01", "--status", "closed", "--format", "json")
     assert r.code == 0, r.err
     data = json.loads(r.out)
-    # the portal still says Open for these four; their deadlines have passed
-    assert sorted(t["identifier"] for t in data) == sorted(TALK)
+    # the portal still says Open for these four, Forthcoming for the accelerator; their
+    # deadlines have passed
+    assert sorted(t["identifier"] for t in data) == sorted([*TALK, ACC])
     assert {t["status"] for t in data} == {"closed"}
     assert {t["next_deadline"] for t in data} == {None}
     r = fw("search", "--as-of", "2026-12-01", "--format", "json")  # forthcoming and open
     assert [t["identifier"] for t in json.loads(r.out)] == [SOIL]  # the accelerator closed
+
+
+def test_search_closed_finds_topics_whose_portal_status_is_stale(fw, portal):
+    # the portal says Forthcoming for a 2024 topic long closed, Open for one closed today
+    stale = copy.deepcopy(rows_by_id()[ACC])
+    stale["metadata"].update(identifier=["HORIZON-CL2-2024-TRANSFORMATIONS-01-08"],
+                             startDate=["2023-10-04T00:00:00.000+0000"],
+                             deadlineDate=["2024-02-07T00:00:00.000+0000"])  # fmt: skip
+    portal.respond.rows = [stale, rows_by_id()[SSRI04]]
+    r = fw("search", "--as-of", "2025-11-13", "--status", "closed", "--format", "csv")
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()[1:]
+    assert [line.split(",")[0] for line in lines] == [stale["metadata"]["identifier"][0], SSRI04]
+    assert [line.split(",")[2] for line in lines] == ["closed", "closed"]
+    must = portal.requests[0].parts["query"].json["bool"]["must"]
+    assert must == [{"terms": {"type": ["1", "2", "8"]}}]  # every status: filtered here
+    r = fw("search", "--as-of", "2025-11-13", "--format", "csv")  # forthcoming and open
+    assert r.out.splitlines()[1:] == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("deadlineDate", ["9999-12-31T23:00:00.000+0000"], "deadlineDate '9999-12-31T23"),
+        ("budget", ["9" * 400], "budget: '9999"),
+    ],
+)
+def test_portal_garbage_that_overflowed_is_one_error_line(fw, portal, field, value, said):
+    row = rows_by_id()[EIE]
+    row["metadata"].update({"type": ["8"], "budgetOverview": [], field: value})
+    portal.respond.rows = [row]
+    r = fw("search", "--as-of", "2025-10-08")
+    assert (r.code, r.out) == (1, "")
+    [line] = r.err.splitlines()
+    assert line.startswith(f"error: portal at {portal.host}, page 1: result 1 ({EIE}): {said}")
+    assert "OverflowError" not in line
 
 
 def test_search_by_programme(fw, portal):

@@ -305,6 +305,15 @@ def test_type_8_budget_in_another_currency_is_not_euros(page: dict[str, Any]) ->
     assert one_row(page, row).budget is None
 
 
+def test_type_8_budget_too_big_for_a_number_is_an_error(page: dict[str, Any]) -> None:
+    row = cascade_row(page, "2026-11-28T22:59:00.000+0000")
+    row["metadata"]["budget"] = ["9" * 400]
+    with pytest.raises(FundwatchError) as info:
+        one_row(page, row)
+    assert "(FSTP-PERFORMEU-OC2): budget: '999" in info.value.message
+    assert info.value.message.endswith("is not a plausible amount")
+
+
 def test_row_without_metadata_has_its_fields_at_the_top(page: dict[str, Any]) -> None:
     row = cascade_row(page, "2026-11-28T22:59:00.000+0000")
     meta = row.pop("metadata")
@@ -638,6 +647,17 @@ def drop_top(key: str) -> Change:
         (set_meta(SOIL, "budgetOverview", [json.dumps({"budgetTopicActionMap": {"1": [
             {"action": f"{SOIL} - RIA", "budgetYearMap": {"2027": "lots"}}]}})]),
          f"({SOIL}): budgetYearMap: 'lots' is not an amount"),
+        # garbage that overflowed: year 10000 in Brussels, a float too big for round()
+        (set_meta(UA, "deadlineDate", ["9999-12-31T23:00:00.000+0000"]),
+         f"({UA}): deadlineDate '9999-12-31T23:00:00.000+0000' is not a date"),
+        (set_meta(UA, "startDate", ["253402300799999"]),
+         f"({UA}): startDate '253402300799999' is not a date"),
+        (set_meta(SOIL, "budgetOverview", [json.dumps({"budgetTopicActionMap": {"1": [
+            {"action": f"{SOIL} - RIA", "budgetYearMap": {"2027": "9" * 400}}]}})]),
+         f"({SOIL}): budgetYearMap: '{'9' * 39}…' is not a plausible amount"),
+        (set_meta(SOIL, "budgetOverview", [json.dumps({"budgetTopicActionMap": {"1": [
+            {"action": f"{SOIL} - RIA", "budgetYearMap": {"2027": 10**15}}]}})]),
+         f"({SOIL}): budgetYearMap: '1000000000000000' is not a plausible amount"),
         (set_meta(ACC, "keywords", ['["Deep tech", ']),
          f"result 6 ({ACC}): keywords is not valid JSON"),
         (set_meta(ACC, "keywords", [["nested"]]), f"({ACC}): keywords holds a list"),

@@ -309,7 +309,13 @@ EXPECTED_JSON = {
     ],
     "changes": {
         "synced_at": "2026-11-06T08:00:00+00:00",
-        "items": [{"call_id": "w46", "text": "Stage 1 moved from 5 Nov to 12 Nov"}],
+        "items": [
+            {
+                "call_id": "w46",
+                "text": "Stage 1 moved from 5 Nov to 12 Nov",
+                "seen": "2026-11-06T08:00:00+00:00",
+            }
+        ],
     },
 }
 
@@ -591,12 +597,12 @@ def test_sync_changes_from_the_watchlist_table():
     assert sync_changes({}) == (None, [])
     at = datetime(2026, 11, 6, 8, 0, tzinfo=UTC)
     assert sync_changes({"at": at, "changes": [{"call": "a", "text": "moved"}]}) == (
-        at, [Change("a", "moved")]
+        at, [Change("a", "moved", at)]
     )  # fmt: skip
     # a local date-time is taken as UTC; items without text are skipped
     assert sync_changes({"at": datetime(2026, 11, 6, 8, 0),
                          "changes": [{"call": "a"}, "junk", {"text": "no call"}]}) == (
-        at, [Change("", "no call")]
+        at, [Change("", "no call", at)]
     )  # fmt: skip
     assert sync_changes({"at": "yesterday", "changes": "moved"}) == (None, [])
 
@@ -863,7 +869,13 @@ def test_an_opening_or_a_change_prints_but_nothing_is_due(fw, watchlist):
     assert doc["due_today"] == doc["due"] == doc["opening"] == []
     assert doc["changes"] == {
         "synced_at": "2026-11-09T16:30:00+00:00",
-        "items": [{"call_id": "far", "text": "deadline moved from 20 Nov to 25 Nov"}],
+        "items": [
+            {
+                "call_id": "far",
+                "text": "deadline moved from 20 Nov to 25 Nov",
+                "seen": "2026-11-09T16:30:00+00:00",
+            }
+        ],
     }
 
 
@@ -921,6 +933,44 @@ def test_text_has_no_escapes_and_no_box_drawing(fw, hostile):
     assert "\ufffd[31mRed\ufffd[0m [link](https://evil.example) *bold*" in r.out
     assert XSS_TITLE in r.out  # plain text: nothing to escape
     assert "- xss: <img src=x onerror=alert(1)> moved | =1+1\n" in r.out
+
+
+def on_terminal(fw_env: dict[str, str], *args: str) -> str:
+    """What ``fundwatch ARGS`` prints with its stdout on a pseudo-terminal (the rich
+    tables, as a person sees them); the terminal's CR LF line ends read as LF."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main, secondary = pty.openpty()
+    command = [sys.executable, "-m", "fundwatch", *args]
+    proc = subprocess.Popen(
+        command, env=fw_env, stdin=subprocess.DEVNULL, stdout=secondary, stderr=subprocess.PIPE
+    )
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 1 << 16)
+        except OSError:  # EIO: the process closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and err == b"", err
+    return b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+
+
+def test_the_terminal_table_shows_the_changes_too(fw_env, hostile):
+    shown = on_terminal(fw_env, "remind", "--as-of", AS_OF)
+    assert "Due today" in shown and BOX_DRAWING.search(shown)  # the rich tables
+    assert shown.endswith(
+        "\nChanged at the last portal sync (Fri 6 Nov 2026 09:00)\n"
+        "- xss: <img src=x onerror=alert(1)> moved | =1+1\n"
+    )
 
 
 def test_markdown_tables_keep_their_cells_and_link_only_http(fw, hostile):
@@ -1078,7 +1128,11 @@ def test_json_keeps_values_as_they_are(fw, hostile):
         "days_left": 1,
     }]  # fmt: skip
     assert doc["changes"]["items"] == [
-        {"call_id": "xss", "text": "<img src=x onerror=alert(1)> moved | =1+1"}
+        {
+            "call_id": "xss",
+            "text": "<img src=x onerror=alert(1)> moved | =1+1",
+            "seen": "2026-11-06T08:00:00+00:00",
+        }
     ]
 
 

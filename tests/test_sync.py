@@ -4,13 +4,13 @@ change is said in words."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from fundwatch import portal
 from fundwatch.model import Call, Deadline
 from fundwatch.remind import sync_changes
-from fundwatch.sync import refresh, sync_calls, sync_table
+from fundwatch.sync import Change, refresh, sync_calls, sync_table
 from fundwatch.timeutil import Clock, zone
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
@@ -119,3 +119,90 @@ def test_a_move_between_zones_names_both():
     assert texts == [
         "deadline moved from 12 Nov 2025 17:00 (New York) to 12 Nov 2025 17:00 (Brussels)"
     ]
+
+
+ACC = "HORIZON-EIC-2026-ACCELERATOR-01"
+
+
+def test_a_cut_off_list_rolling_forward_is_one_gone_and_one_new():
+    topic = topics()[ACC]
+    rolled = [d.at for d in topic.deadlines[1:]] + [datetime(2027, 1, 6, 17, 0)]
+    new_topic = topic._replace(deadlines=portal._labelled(
+        [Deadline(at, "Europe/Brussels") for at in rolled], "multiple cut-off", ACC
+    ))  # fmt: skip
+    new, texts = refresh(mine(ACC), new_topic)
+    assert texts == [
+        "deadline of 7 Jan 2026 17:00 (Brussels) no longer on the portal",
+        "new cut-off 6: 6 Jan 2027 17:00 (Brussels)",
+    ]
+    assert [(d.at, d.label) for d in new.deadlines] == [
+        (at, f"Cut-off {n}") for n, at in enumerate(rolled, 1)
+    ]
+
+
+def test_one_moved_cut_off_among_six_is_a_move():
+    topic = topics()[ACC]
+    ds = list(topic.deadlines)
+    ds[2] = ds[2].replace(at=datetime(2026, 5, 13, 17, 0))
+    _, texts = refresh(mine(ACC), topic._replace(deadlines=tuple(ds)))
+    assert texts == [
+        "Cut-off 3 deadline moved from 6 May 2026 17:00 to 13 May 2026 17:00 (Brussels)"
+    ]
+
+
+def test_the_same_instant_in_another_zone_is_no_change_and_stays_as_written():
+    topic = topics()["HORIZON-CL3-2025-01-SSRI-04"]
+    ny = Deadline(datetime(2025, 11, 12, 11, 0), "America/New_York")  # 17:00 in Brussels
+    call = mine("HORIZON-CL3-2025-01-SSRI-04", deadlines=(ny,), timezone="America/New_York")
+    new, texts = refresh(call, topic)
+    assert texts == []
+    assert new == call
+    # a real move is still one, said in both zones
+    _, texts = refresh(call.replace(deadlines=(ny.replace(at=datetime(2025, 11, 5, 11)),)), topic)
+    assert texts == [
+        "deadline moved from 5 Nov 2025 11:00 (New York) to 12 Nov 2025 17:00 (Brussels)"
+    ]
+
+
+def test_a_field_the_call_did_not_have_is_set_not_changed_from_none():
+    topic = topics()["HORIZON-CL3-2025-01-SSRI-04"]
+    call = mine("HORIZON-CL3-2025-01-SSRI-04", budget=None, opens=None)
+    _, texts = refresh(call, topic)
+    assert texts == ["opening date set to 12 Jun 2025", "budget set to 3000000"]
+    assert not any("None" in t or "none" in t for t in texts)
+
+
+def test_portal_text_in_a_change_line_is_one_printable_line():
+    topic = topics()["HORIZON-CL3-2025-01-SSRI-04"]
+    evil = topic._replace(title="New\x1b]0;pwned\x07 title\nsecond line")
+    calls, changes = sync_calls([mine("HORIZON-CL3-2025-01-SSRI-04")], {topic.identifier: evil},
+                                CLOCK)  # fmt: skip
+    [line] = [c.line() for c in changes]
+    assert line == (
+        "HORIZON-CL3-2025-01-SSRI-04: title changed from 'Accelerating uptake through open "
+        "proposals for advanced SME innovation' to 'New\ufffd]0;pwned\ufffd title second line'"
+    )
+    assert calls[0].title == evil.title  # the watchlist keeps what the portal says
+
+
+def test_the_sync_table_keeps_recent_changes_once_each():
+    day = timedelta(days=1)
+    now = CLOCK.now_utc
+    old_shape = {"at": now - 3 * day, "changes": [{"call": "a", "text": "moved"}], "mine": 1}
+    quiet = sync_table([], CLOCK, old_shape)
+    assert quiet == {
+        "at": now, "mine": 1, "changes": [{"call": "a", "text": "moved", "seen": now - 3 * day}]
+    }  # fmt: skip
+    kept = {"at": now - day, "changes": [
+        {"call": "a", "text": "moved", "seen": now - 10 * day},
+        {"call": "b", "text": "link added", "seen": now - 93 * day},  # older than KEEP_CHANGES
+        {"call": "c", "text": "budget set to 1", "seen": now - 5 * day},
+    ]}  # fmt: skip
+    table = sync_table([Change("a", "X", "moved"), Change("d", "Y", "link added")], CLOCK, kept)
+    assert table["changes"] == [
+        {"call": "c", "text": "budget set to 1", "seen": now - 5 * day},
+        {"call": "a", "text": "moved", "seen": now},  # seen again: once, at the last time
+        {"call": "d", "text": "link added", "seen": now},
+    ]
+    at, items = sync_changes(table)
+    assert at == now and [c.seen for c in items] == [now - 5 * day, now, now]

@@ -349,6 +349,9 @@ def _line_amount(years: Any, ctx: str) -> int | None:
 
 
 _AMOUNT = re.compile(r"\d+(?:\.\d+)?")
+# Some 500 times the EU's yearly budget: more is garbage, and 400 nines would not
+# even fit a float (round() of it raised OverflowError).
+MAX_AMOUNT = 10**14
 
 
 def _amount(value: Any, ctx: str) -> int:
@@ -360,7 +363,15 @@ def _amount(value: Any, ctx: str) -> int:
         raise _bad(f"{ctx} holds {_kind(value)}, not an amount")
     if not _AMOUNT.fullmatch(text):
         raise _bad(f"{ctx}: {_shown(value)} is not an amount")
-    return round(float(text))
+    return _euros(text, value, ctx)
+
+
+def _euros(text: str, value: Any, ctx: str) -> int:
+    """Whole euros from digits (``_AMOUNT``), or a FundwatchError for an absurd amount."""
+    amount = float(text)
+    if not amount <= MAX_AMOUNT:  # also inf
+        raise _bad(f"{ctx}: {_shown(value)} is not a plausible amount")
+    return round(amount)
 
 
 def _plain_budget(meta: dict[str, Any], ctx: str) -> int | None:
@@ -370,7 +381,7 @@ def _plain_budget(meta: dict[str, Any], ctx: str) -> int | None:
     if text is None or (currency is not None and currency.upper() != "EUR"):
         return None
     compact = text.replace(" ", "").replace(",", "")
-    return round(float(compact)) if _AMOUNT.fullmatch(compact) else None
+    return _euros(compact, text, f"{ctx}: budget") if _AMOUNT.fullmatch(compact) else None
 
 
 # --- dates ------------------------------------------------------------------------------
@@ -396,14 +407,14 @@ def _moment(value: Any, key: str, ctx: str) -> date | datetime:
     """
     try:
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value / 1000, UTC)
+            return _in_range(datetime.fromtimestamp(value / 1000, UTC))
         if isinstance(value, str):
             text = value.strip()
             if text.isdigit() and len(text) >= 9:
-                return datetime.fromtimestamp(int(text) / 1000, UTC)
+                return _in_range(datetime.fromtimestamp(int(text) / 1000, UTC))
             m = _moment_pattern().fullmatch(text)
             if m:
-                return _from_match(m)
+                return _in_range(_from_match(m))
     except (ValueError, OverflowError, OSError):
         pass
     raise _bad(f"{ctx}: {key} {_shown(value)} is not a date")
@@ -418,6 +429,14 @@ def _from_match(m: re.Match[str]) -> date | datetime:
         offset = f"{offset[:3]}:{offset[3:] or '00'}"
     clock = f"{m[4]}:{m[5]}:{m[6] or '00'}"
     return datetime.fromisoformat(f"{day.isoformat()}T{clock}{offset.replace('Z', '+00:00')}")
+
+
+def _in_range(moment: date | datetime) -> date | datetime:
+    """``moment``, once it is known to have a Brussels day: 9999-12-31T23:00+0000 has
+    none (it is year 10000 there), and would raise OverflowError later."""
+    if isinstance(moment, datetime):
+        moment.astimezone(zone(PORTAL_ZONE))
+    return moment
 
 
 def _day(moment: date | datetime) -> date:

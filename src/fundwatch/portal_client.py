@@ -54,10 +54,12 @@ SORT = {"field": "identifier", "order": "ASC"}
 # The portal's status goes stale (§1.9): a topic can still say Forthcoming on the day it
 # opens, or Open after its deadline. To find the topics whose status (worked out from
 # their dates) is S, ask for the portal statuses that can hide S, and filter locally.
-_MAY_BE = {
+# A closed topic can hide behind any of them (legacy 2024 rows still say Forthcoming),
+# or none: None asks for every status.
+_MAY_BE: dict[str, tuple[str, ...] | None] = {
     "forthcoming": ("forthcoming",),
     "open": ("forthcoming", "open"),
-    "closed": ("open", "closed"),
+    "closed": None,
 }
 
 # The portal's own programme abbreviations (bulk file, §2) for the codes of PROGRAMMES.
@@ -172,16 +174,27 @@ def search_query(
     """The ``query`` part: calls of ``types``, with a portal status that may stand for one
     of ``statuses`` (forthcoming, open, closed; see _MAY_BE), of these programmes."""
     must: list[dict[str, Any]] = [{"terms": {"type": list(types)}}]
-    if statuses:
-        codes: list[str] = []
-        for status in statuses:
-            if status not in _MAY_BE:
-                raise BadValue(f"unknown status '{status}'", hint="forthcoming, open or closed")
-            codes += [STATUS_CODES[s] for s in _MAY_BE[status] if STATUS_CODES[s] not in codes]
+    codes = _status_codes(statuses)
+    if codes:
         must.append({"terms": {"status": codes}})
     if programme_codes:
         must.append({"terms": {"frameworkProgramme": list(dict.fromkeys(programme_codes))}})
     return {"bool": {"must": must}}
+
+
+def _status_codes(statuses: Sequence[str]) -> list[str]:
+    """The portal status codes that may stand for ``statuses``; none (ask for every
+    status) when nothing is asked or one of them may hide behind any status."""
+    codes: list[str] = []
+    for status in statuses:
+        if status not in _MAY_BE:
+            raise BadValue(f"unknown status '{status}'", hint="forthcoming, open or closed")
+    for status in statuses:
+        names = _MAY_BE[status]
+        if names is None:
+            return []
+        codes += [STATUS_CODES[n] for n in names if STATUS_CODES[n] not in codes]
+    return codes
 
 
 def _squash(text: str) -> str:

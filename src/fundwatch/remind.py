@@ -1,10 +1,12 @@
 """The weekly reminder: what is due today, due within a window (by ISO week), opening
-soon, and what changed at the last portal sync.
+soon, and what changed at the portal syncs within the window.
 
 The changes come from the watchlist's top-level ``[sync]`` table, which the portal
-sync writes (``at``, and ``changes = [{ call = "id", text = "..." }]``); it is
-empty until a sync has run, and shown only while the sync is younger than the
-window (a weekly reminder reports a sync once, not every week until the next).
+sync writes (``at``, the last sync, and ``changes = [{ call = "id", text = "...",
+seen = <time> }]``, the changes of recent syncs); it is empty until a sync has run.
+A change is shown while it was seen within the window (a weekly reminder reports a
+change once or twice, not every week until it is dropped). Changes written without
+``seen`` (as syncs wrote them before keeping changes) count as seen at ``at``.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Opening(NamedTuple):
 class Change(NamedTuple):
     call_id: str
     text: str
+    seen: datetime | None = None  # UTC: when a sync saw it
 
 
 class Reminder(NamedTuple):
@@ -106,8 +109,9 @@ def build(
             opening.append(Opening(call, opens, (opens - clock.today).days))
     opening.sort(key=lambda o: (o.opens, o.call.id))
     synced_at, changes = sync_changes(sync)
-    if synced_at is None or synced_at < within.before(clock.now).astimezone(UTC):
-        changes = []  # a sync older than the window was reported before
+    # a change seen before the window was reported before; one with no time cannot be placed
+    since = within.before(clock.now).astimezone(UTC)
+    changes = [c for c in changes if c.seen is not None and c.seen >= since]
     # changes of the calls the filters leave out are left out too (a change to a call
     # no longer in the watchlist, such as its removal, always shows)
     shown = {c.id for c in chosen}
@@ -126,17 +130,21 @@ def _opens_day(call: Call, clock: Clock) -> date | None:
 
 
 def sync_changes(sync: dict[str, Any] | None) -> tuple[datetime | None, list[Change]]:
-    """The last sync's time and changes, from the watchlist's ``[sync]`` table."""
+    """The last sync's time and the recorded changes, from the watchlist's ``[sync]``
+    table; each change seen when it says, else at the last sync."""
     if not isinstance(sync, dict):
         return None, []
-    at = sync.get("at")
-    if isinstance(at, datetime):
-        at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
-    else:
-        at = None
+    at = _utc(sync.get("at"))
     items = sync.get("changes", [])
     changes = [
-        Change(str(item.get("call", "")), str(item.get("text", "")))
+        Change(str(item.get("call", "")), str(item.get("text", "")), _utc(item.get("seen")) or at)
         for item in items if isinstance(item, dict) and item.get("text")
     ] if isinstance(items, list) else []  # fmt: skip
     return at, changes
+
+
+def _utc(value: Any) -> datetime | None:
+    """A TOML date-time as an aware UTC one (a local one is taken as UTC); else None."""
+    if not isinstance(value, datetime):
+        return None
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)

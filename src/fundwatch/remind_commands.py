@@ -96,7 +96,8 @@ def remind(
 
 
 def _table(reminder: Reminder) -> None:
-    """Rich tables on a terminal; the text format when piped."""
+    """Rich tables on a terminal, then the changes as the text format lists them; the
+    text format when piped."""
     from fundwatch import report
     from fundwatch.render import is_terminal, print_grid
 
@@ -110,6 +111,9 @@ def _table(reminder: Reminder) -> None:
             row.pop()
         out("\n" + title + "\n")
         print_grid(grid)
+    if reminder.changes:
+        out(f"\n{report.changes_title(reminder)}\n")
+        out("".join(line + "\n" for line in report.change_lines(reminder)))
 
 
 def _webhook(url: str | None, kind: PostFormat | None) -> tuple[str, str]:

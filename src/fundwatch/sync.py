@@ -2,22 +2,28 @@
 
 The portal owns a call's title, deadlines, opening date, link, budget and
 programme; the user owns everything else (id, tags, notes, state, time zone).
-Each change comes out as a line a person understands, and the last sync's changes
-are kept in the watchlist's ``[sync]`` table for `remind`.
+Each change comes out as a line a person understands, and the changes of recent
+syncs are kept in the watchlist's ``[sync]`` table for `remind`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from itertools import zip_longest
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from fundwatch.formats import one_line
 from fundwatch.model import Call, Deadline, sort_deadlines
 from fundwatch.timeutil import Clock, city
 
 if TYPE_CHECKING:
     from fundwatch.portal import Topic
+
+# How long the [sync] table keeps a change: longer than any window a reminder is run
+# with (--within 3m), so that a quiet sync never hides what an earlier one saw.
+KEEP_CHANGES = timedelta(days=92)
 
 
 class Change(NamedTuple):
@@ -26,7 +32,8 @@ class Change(NamedTuple):
     text: str
 
     def line(self) -> str:
-        return f"{self.identifier}: {self.text}"
+        """One line for a terminal: the portal's text cannot move the cursor or break it."""
+        return one_line(f"{self.identifier}: {self.text}")
 
 
 def _when(d: Deadline) -> str:
@@ -43,37 +50,82 @@ def _day(value: date | datetime | None) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
+def _instant(d: Deadline) -> datetime | date:
+    """What a deadline means, whatever zone it is written in: its instant (UTC), or the
+    date of an all-day one. 11:00 in New York and 17:00 in Brussels are one deadline."""
+    return d.utc if d.utc is not None else d.at
+
+
 def _deadline_changes(old: Sequence[Deadline], new: Sequence[Deadline]) -> list[str]:
-    """Moved deadlines (same number, pairwise in time order), else new and gone ones.
-    Each time is given in its own zone; a zone named once when both sides share it."""
-    if len(old) == len(new):
-        texts = []
-        for a, b in zip(old, new, strict=True):
-            if (a.at, a.timezone) != (b.at, b.timezone):
-                name = f"{b.label} deadline" if b.label else "deadline"
-                if a.timezone == b.timezone:
-                    moved = f"from {_when(a)} to {_when(b)} ({city(b.timezone)})"
-                else:
-                    moved = (
-                        f"from {_when(a)} ({city(a.timezone)}) to {_when(b)} ({city(b.timezone)})"
-                    )
-                texts.append(f"{name} moved {moved}")
-            elif a.label != b.label:
-                texts.append(f"deadline of {_when(b)} now labelled '{b.label or ''}'")
+    """What became of the deadlines, in words, compared by instant.
+
+    Between two deadlines that both sides have, as many gone as new ones are moves
+    (pairwise in time order); otherwise they are said as gone and new, so that a cut-off
+    list rolling forward (the first gone, one more at the end) is not every cut-off
+    "moved". Labels are said only when nothing else changed: a gone first cut-off
+    renumbers all the others."""
+    texts: list[str] = []
+    for gone, added in _between_kept(old, new):
+        if len(gone) == len(added):
+            texts += [_moved(a, b) for a, b in zip(gone, added, strict=True)]
+        else:
+            texts += [*map(_gone, gone), *map(_new, added)]
+    if texts:
         return texts
-    before = {(d.at, d.timezone) for d in old}
-    after = {(d.at, d.timezone) for d in new}
-    texts = [
-        f"new {d.label.lower() if d.label else 'deadline'}: {_when(d)} ({city(d.timezone)})"
-        for d in new
-        if (d.at, d.timezone) not in before
+    labels = {_instant(d): d.label for d in old}
+    return [
+        f"deadline of {_when(d)} now labelled '{d.label or ''}'"
+        for d in sort_deadlines(list(new))
+        if labels.get(_instant(d), d.label) != d.label
     ]
-    texts += [
-        f"deadline of {_when(d)} ({city(d.timezone)}) no longer on the portal"
-        for d in old
-        if (d.at, d.timezone) not in after
-    ]
-    return texts
+
+
+def _between_kept(
+    old: Sequence[Deadline], new: Sequence[Deadline]
+) -> list[tuple[list[Deadline], list[Deadline]]]:
+    """The deadlines gone and the new ones in each stretch between deadlines (instants)
+    both sides have, in time order: [before the first kept one, ..., after the last]."""
+    kept = {_instant(d) for d in old} & {_instant(d) for d in new}
+
+    def stretches(deadlines: Sequence[Deadline]) -> list[list[Deadline]]:
+        out: list[list[Deadline]] = [[]]
+        passed: set[datetime | date] = set()  # a kept instant written twice ends one stretch
+        for d in sort_deadlines(list(deadlines)):
+            if _instant(d) not in kept:
+                out[-1].append(d)
+            elif _instant(d) not in passed:
+                passed.add(_instant(d))
+                out.append([])
+        return out
+
+    return list(zip_longest(stretches(old), stretches(new), fillvalue=[]))
+
+
+def _moved(a: Deadline, b: Deadline) -> str:
+    """Each time in its own zone; the zone named once when both sides share it."""
+    name = f"{b.label} deadline" if b.label else "deadline"
+    if a.timezone == b.timezone:
+        return f"{name} moved from {_when(a)} to {_when(b)} ({city(b.timezone)})"
+    return f"{name} moved from {_when(a)} ({city(a.timezone)}) to {_when(b)} ({city(b.timezone)})"
+
+
+def _new(d: Deadline) -> str:
+    return f"new {d.label.lower() if d.label else 'deadline'}: {_when(d)} ({city(d.timezone)})"
+
+
+def _gone(d: Deadline) -> str:
+    return f"deadline of {_when(d)} ({city(d.timezone)}) no longer on the portal"
+
+
+def _as_written(mine: Sequence[Deadline], theirs: Sequence[Deadline]) -> tuple[Deadline, ...]:
+    """The portal's deadlines, those at an instant the watchlist has already written as
+    the watchlist writes them (the user's zone and keys), with the portal's label."""
+    by_instant = {_instant(d): d for d in mine}
+    out = []
+    for d in theirs:
+        own = by_instant.get(_instant(d))
+        out.append(d if own is None else own.replace(label=d.label))
+    return sort_deadlines(out)
 
 
 _PORTAL_LABEL = re.compile(r"(Stage \d+( \(invited\))?|Cut-off \d+)")
@@ -90,27 +142,42 @@ def refresh(call: Call, topic: Topic) -> tuple[Call, list[str]]:
     texts: list[str] = []
     changes: dict[str, Any] = {}
     if topic.title and topic.title != call.title:
-        texts.append(f"title changed from '{call.title}' to '{topic.title}'")
+        texts.append(f"title changed from '{one_line(call.title)}' to '{one_line(topic.title)}'")
         changes["title"] = topic.title
-    portal_owned = [d for d in call.deadlines if is_portal_deadline(d)]
-    deadlines = sort_deadlines(list(topic.deadlines))
-    if deadlines and deadlines != tuple(portal_owned):
+    portal_owned = sort_deadlines([d for d in call.deadlines if is_portal_deadline(d)])
+    deadlines = _as_written(portal_owned, topic.deadlines)
+    if deadlines and deadlines != portal_owned:
         texts += _deadline_changes(portal_owned, deadlines)
         own = [d for d in call.deadlines if not is_portal_deadline(d)]
         changes["deadlines"] = sort_deadlines([*deadlines, *own])
     if topic.opens is not None and topic.opens != call.opens:
-        texts.append(f"opening moved from {_day(call.opens)} to {_day(topic.opens)}")
+        texts.append(_opening_text(call.opens, topic.opens))
         changes["opens"] = topic.opens
     if topic.url and topic.url != call.url:
         texts.append("link changed" if call.url else "link added")
         changes["url"] = topic.url
     if topic.budget is not None and topic.budget != call.budget:
-        texts.append(f"budget changed from {call.budget} to {topic.budget}")
+        texts.append(_budget_text(call.budget, topic.budget))
         changes["budget"] = topic.budget
     if topic.programme and topic.programme != call.programme:
-        texts.append(f"programme now '{topic.programme}'")
+        texts.append(f"programme now '{one_line(topic.programme)}'")
         changes["programme"] = topic.programme
     return (call.replace(**changes) if changes else call), texts
+
+
+def _opening_text(old: date | None, new: date) -> str:
+    """``opening date set to 12 Jun 2025`` where there was none, else ``opening moved
+    from 1 Jun 2025 to 12 Jun 2025``: never "from none"."""
+    if old is None:
+        return f"opening date set to {_day(new)}"
+    return f"opening moved from {_day(old)} to {_day(new)}"
+
+
+def _budget_text(old: int | float | str | None, new: int) -> str:
+    """``budget set to 3000000`` where there was none: never "from None"."""
+    if old is None:
+        return f"budget set to {new}"
+    return f"budget changed from {one_line(str(old))} to {new}"
 
 
 def sync_calls(
@@ -143,10 +210,30 @@ def sync_calls(
     return out, changes
 
 
-def sync_table(changes: Sequence[Change], clock: Clock) -> dict[str, Any]:
-    """The watchlist's ``[sync]`` table: when, and what changed (read by `remind`)."""
-    return {
-        "at": clock.now.astimezone(UTC).replace(microsecond=0),
+def sync_table(changes: Sequence[Change], clock: Clock, previous: Any = None) -> dict[str, Any]:
+    """The watchlist's ``[sync]`` table, read by `remind`: when the last sync ran
+    (``at``), and the changes of the syncs of the last KEEP_CHANGES, each with the time
+    it was seen (``seen``); `remind` shows those seen within its window.
+
+    A sync with nothing new keeps what the ``previous`` table holds, so that a weekly
+    reminder still shows Tuesday's move after Wednesday's quiet sync. A change seen
+    again is kept once, at its last sighting. The table as fundwatch wrote it before
+    (changes without ``seen``: all seen ``at``) is read too; other keys are kept.
+    """
+    from fundwatch.remind import sync_changes
+
+    now = clock.now.astimezone(UTC).replace(microsecond=0)
+    _, earlier = sync_changes(previous)
+    seen: dict[tuple[str, str], datetime] = {}
+    for old in earlier:
+        if old.seen is not None and old.seen >= now - KEEP_CHANGES:
+            seen.pop((old.call_id, old.text), None)
+            seen[(old.call_id, old.text)] = old.seen
+    for c in changes:
         # remind shows them under the call's own id: "<id>: deadline moved ..."
-        "changes": [{"call": c.call_id, "text": c.text} for c in changes],
-    }
+        seen.pop((c.call_id, c.text), None)
+        seen[(c.call_id, c.text)] = now
+    table = dict(previous) if isinstance(previous, dict) else {}
+    table["at"] = now
+    table["changes"] = [{"call": k, "text": t, "seen": at} for (k, t), at in seen.items()]
+    return table

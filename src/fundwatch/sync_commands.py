@@ -40,7 +40,7 @@ def sync(
     else:
         with store.transaction(STATE.path) as watchlist:
             watchlist.calls, changes = sync_calls(watchlist.calls, topics, clock, set(asked))
-            watchlist.extra["sync"] = sync_table(changes, clock)
+            watchlist.extra["sync"] = sync_table(changes, clock, watchlist.extra.get("sync"))
     for change in changes:
         out(change.line() + "\n")
     if sys.stderr.isatty():

@@ -253,9 +253,9 @@ def _sections(reminder: Reminder) -> list[_Section]:
         opening_head = _header("Opens", "In", "Call", "ID")
         sections.append(_Section(f"Opening within {within}", opening_head, (3, 1, 6, 3), rows))
     if reminder.changes:
-        title = "Changed at the last portal sync"
-        if reminder.synced_at is not None:
-            title += f" ({card_escape(human(reminder.synced_at.astimezone(reminder.clock.tz)))})"
+        from fundwatch.report import changes_title
+
+        title = card_escape(changes_title(reminder))
         facts = [
             {"title": card_escape(ch.call_id), "value": card_escape(ch.text)}
             for ch in reminder.changes
