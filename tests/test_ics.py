@@ -912,4 +912,3 @@ def test_an_export_that_matches_nothing_is_still_a_valid_calendar(run, sample):
     assert exp.events == []
     cal = icalendar.Calendar.from_ical(r.out)
     assert [c.name for c in cal.subcomponents] == ["VTIMEZONE"]
-

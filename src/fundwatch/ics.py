@@ -163,12 +163,14 @@ def _assemble(
 # icalendar 7.3 takes the two characters backslash and N in a text value for the
 # escape of a line break, so "\\server\Notes" would come back broken. Such a
 # backslash travels as a private-use character (4 octets in UTF-8, never folded
-# apart) and becomes an escaped backslash (2 octets) once icalendar has done its work.
+# apart) and becomes an escaped backslash (2 octets) once icalendar has done its work;
+# that character itself, meaningless in a title, is dropped from the text.
 _BACKSLASH = "\U000f0000"
 
 
 # RFC 5545 TEXT holds no control characters but tab and (escaped) line breaks
-_CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+# (and U+FEFF, a byte order mark, which readers drop from the start of a value)
+_CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0xFEFF])
 
 
 def _uri(url: str) -> str:
@@ -181,7 +183,7 @@ def _uri(url: str) -> str:
 
 def _text(value: str) -> str:
     value = value.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROLS)
-    return value.replace("\\N", _BACKSLASH + "N")
+    return value.replace(_BACKSLASH, "").replace("\\N", _BACKSLASH + "N")
 
 
 def _restore(data: bytes) -> bytes:

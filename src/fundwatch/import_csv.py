@@ -211,10 +211,10 @@ def _row(
         try:
             at, own_label = parse_when(part, tz, default_time), None
         except BadValue as exc:
-            own_label, text = _labelled(part)
-            if own_label is None:
+            found = _labelled(part, tz, default_time)
+            if found is None:
                 raise fail("deadline", exc.message, exc.hint) from None
-            at = when("deadline", text)
+            own_label, at = found
         if own_label is None and len(parts) == 1:
             own_label = label
         deadlines.append(Deadline(at, tz, own_label))
@@ -238,13 +238,17 @@ def _row(
     return Incoming(call, explicit_id=bool(call_id), where=f"{name} row {number}")
 
 
-def _labelled(text: str) -> tuple[str | None, str]:
-    """``Stage 1: 2027-04-08T17:00:00+02:00`` or ``Stage 1=08/04/2027`` -> label, date."""
-    for sep in ("=", ": "):
-        label, found, rest = text.partition(sep)
+def _labelled(text: str, tz: str, default_time: time | None) -> tuple[str, When] | None:
+    """``Stage 1: 2027-04-08T17:00:00+02:00`` (as our CSV writes it) or ``Stage 1=08/04/2027``
+    -> the label and the date, split at the last separator after which a date follows."""
+    for sep in (": ", "="):
+        label, found, rest = text.rpartition(sep)
         if found and label.strip() and rest.strip():
-            return label.strip(), rest.strip()
-    return None, text
+            try:
+                return label.strip(), parse_when(rest, tz, default_time)
+            except BadValue:
+                continue
+    return None
 
 
 def _budget(text: str) -> Any:

@@ -309,7 +309,7 @@ def _json_call(item: dict[str, Any], where: str, default_tz: str) -> Incoming:
     call_id = _text(item, "id", where)
     call = Call(
         id=call_id or slugify(title),
-        title=title.strip(),
+        title=title,
         deadlines=sort_deadlines(deadlines),
         programme=_text(item, "programme", where),
         identifier=_text(item, "identifier", where),
@@ -474,7 +474,7 @@ def updated_call(old: Call, new: Incoming, clock: Clock) -> tuple[Call, list[str
     budget, deadlines); the user's own fields stay: state, notes (filled only where
     there were none), tags (the source's are added), the time zone.
     """
-    from fundwatch.sync import _day
+    from fundwatch.sync import _opening_text
 
     inc = new.call
     texts: list[str] = []
@@ -491,7 +491,7 @@ def updated_call(old: Call, new: Incoming, clock: Clock) -> tuple[Call, list[str
     if inc.opens is not None:
         opens = _in_zone(inc.opens, inc.timezone, old.timezone)
         if opens != old.opens:
-            texts.append(f"opening moved from {_day(old.opens)} to {_day(opens)}")
+            texts.append(_opening_text(old.opens, opens))
             changes["opens"] = opens
     added = [t for t in inc.tags if t not in old.tags]
     if added:
@@ -513,13 +513,18 @@ def _merged_deadlines(old: Call, inc: Call, clock: Clock) -> tuple[tuple[Deadlin
     source no longer lists (a feed that shows only what is to come, say)."""
     from fundwatch.sync import _deadline_changes, is_portal_deadline
 
-    by_instant = {_instant(d): d for d in old.deadlines}
+    exact = {(_instant(d), d.label): d for d in old.deadlines}
+    by_instant: dict[Any, Deadline] = {}
+    for d in old.deadlines:
+        by_instant.setdefault(_instant(d), d)
     theirs: list[Deadline] = []
     for d in inc.deadlines:
         tz = old.timezone if d.timezone == inc.timezone else d.timezone
-        mine = by_instant.get(_instant(d))
+        mine = exact.get((_instant(d), d.label))
+        if mine is None and d.label is None:  # a source without labels keeps ours
+            mine = by_instant.get(_instant(d))
         if mine is not None:  # the same moment: as the watchlist writes it
-            theirs.append(mine.replace(label=d.label or mine.label))
+            theirs.append(mine)
         else:
             theirs.append(Deadline(_in_zone(d.at, d.timezone, tz), tz, d.label, d.extra))
     theirs_list = list(sort_deadlines(theirs))

@@ -50,6 +50,17 @@ class Record:
         return type(self)(**values)
 
 
+def lf(text: Any) -> Any:
+    """Line breaks as LF: the watchlist's TOML writes a CR LF in a multi-line string as
+    LF (tomli-w does, and TOML readers may), so text keeps LF from the start and a
+    watchlist reads back exactly as it was written."""
+    if not text or "\r\n" not in text:
+        return text
+    while "\r\n" in text:  # CR CR LF too
+        text = text.replace("\r\n", "\n")
+    return text
+
+
 class Deadline(Record):
     """One deadline: a local date-time in ``timezone``, or a date alone (all-day)."""
 
@@ -70,7 +81,7 @@ class Deadline(Record):
     ) -> None:
         self.at = at
         self.timezone = timezone
-        self.label = label
+        self.label = lf(label)
         self.extra = extra if extra is not None else {}
         self.utc = localize(at, timezone).astimezone(UTC) if isinstance(at, datetime) else None
 
@@ -177,16 +188,16 @@ class Call(Record):
         fingerprint: str | None = None,
     ) -> None:
         self.id = id
-        self.title = title
+        self.title = lf(title)
         self.deadlines = tuple(deadlines)
-        self.programme = programme
-        self.identifier = identifier
-        self.url = url
+        self.programme = lf(programme)
+        self.identifier = lf(identifier)
+        self.url = lf(url)
         self.opens = opens
         self.timezone = timezone
-        self.tags = tuple(tags)
-        self.budget = budget
-        self.notes = notes
+        self.tags = tuple(lf(t) for t in tags)
+        self.budget = lf(budget) if isinstance(budget, str) else budget
+        self.notes = lf(notes)
         self.state = state
         self.extra = extra if extra is not None else {}
         self.sequence = sequence
@@ -245,9 +256,7 @@ _WORD_START = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}  # Є�
 
 
 def _romanised(text: str) -> str:
-    text = re.sub(
-        rf"(?<![\w{_APOSTROPHES}])[єїйюя]", lambda m: _WORD_START[m[0]], text.lower()
-    )
+    text = re.sub(rf"(?<![\w{_APOSTROPHES}])[єїйюя]", lambda m: _WORD_START[m[0]], text.lower())
     return text.translate(_TRANSLIT)
 
 

@@ -105,9 +105,19 @@ def _opening_grid(openings: list[Opening]) -> Grid:
     return grid
 
 
-def _changes_title(r: Reminder) -> str:
+def changes_title(r: Reminder) -> str:
+    """``Changed at the last portal sync (...)`` when every change shown is the last
+    sync's, else ``Changed at portal syncs since ...`` (kept from earlier syncs)."""
+    earliest = min((c.seen for c in r.changes if c.seen is not None), default=r.synced_at)
+    if earliest is not None and earliest != r.synced_at:
+        return f"Changed at portal syncs since {human(earliest.astimezone(r.clock.tz))}"
     when = f" ({human(r.synced_at.astimezone(r.clock.tz))})" if r.synced_at else ""
     return f"Changed at the last portal sync{when}"
+
+
+def change_lines(r: Reminder) -> list[str]:
+    """``- <call id>: <what changed>``, one printable line each (the text is the portal's)."""
+    return [f"- {one_line(c.call_id)}: {one_line(c.text)}" for c in r.changes]
 
 
 # --- text and Markdown ---------------------------------------------------------------------
@@ -121,8 +131,8 @@ def text(r: Reminder) -> str:
         long = frozenset(i for i, h in enumerate(grid.headers) if h in ("Programme", "Link"))
         parts += [title, to_text(grid, long)]
     if r.changes:
-        parts.append(_changes_title(r))
-        parts += [f"- {one_line(c.call_id)}: {one_line(c.text)}" for c in r.changes]
+        parts.append(changes_title(r))
+        parts += change_lines(r)
         parts.append("")
     return "\n".join(parts).rstrip("\n") + "\n"
 
@@ -137,7 +147,7 @@ def markdown(r: Reminder) -> str:
             row.pop()
         parts += [f"**{md_escape(title)}**", "", to_markdown(grid)]
     if r.changes:
-        parts += [f"**{md_escape(_changes_title(r))}**", ""]
+        parts += [f"**{md_escape(changes_title(r))}**", ""]
         parts += [f"- {md_escape(c.call_id)}: {md_escape(c.text)}" for c in r.changes]
         parts.append("")
     return "\n".join(parts).rstrip("\n") + "\n"
@@ -166,7 +176,9 @@ _URGENT = {"red": "background:#fde2e1", "amber": "background:#fff4d6", "": ""}
 
 
 def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    """Text for HTML: escaped, one line, control characters shown as U+FFFD (they are
+    not allowed in HTML and would reach a terminal mail reader raw)."""
+    return html.escape(one_line(str(value)), quote=True)
 
 
 def _link(label: str, url: str | None) -> str:
@@ -222,7 +234,7 @@ def page(r: Reminder) -> str:
         out.append(f'<h2 style="font-size:16px;margin:20px 0 8px">{_e(title)}</h2>')
         out.append(_html_table(grid))
     if r.changes:
-        out.append(f'<h2 style="font-size:16px;margin:20px 0 8px">{_e(_changes_title(r))}</h2>')
+        out.append(f'<h2 style="font-size:16px;margin:20px 0 8px">{_e(changes_title(r))}</h2>')
         items = "".join(f"<li>{_e(c.call_id)}: {_e(c.text)}</li>" for c in r.changes)
         out.append(f'<ul style="font-size:14px">{items}</ul>')
     out.append("</body></html>")
@@ -261,7 +273,9 @@ def json_report(r: Reminder) -> str:
             ],
             "changes": {
                 "synced_at": iso(r.synced_at),
-                "items": [{"call_id": c.call_id, "text": c.text} for c in r.changes],
+                "items": [
+                    {"call_id": c.call_id, "text": c.text, "seen": iso(c.seen)} for c in r.changes
+                ],
             },
         }
     )
