@@ -155,7 +155,11 @@ def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 def fail(message: str, code: int = 1) -> None:
-    sys.stderr.write(f"error: {message}\n")
+    """``error: message`` on stderr, one line whatever the message quotes (a title with a
+    line break, a terminal escape in a file), and exit ``code``."""
+    from fundwatch.formats import one_line
+
+    sys.stderr.write(f"error: {one_line(message)}\n")
     raise typer.Exit(code)
 
 

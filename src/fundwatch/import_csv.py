@@ -104,8 +104,9 @@ def columns(header: list[str], mapping: Sequence[str], name: str) -> dict[str, i
     folded = [fold(h) for h in header]
     for column in mapped:
         if column not in folded:
-            shown = ", ".join(f"'{h.strip()}'" for h in header if h.strip())
-            raise BadValue(f"--map: {name} has no column '{column}'", hint=f"its columns: {shown}")
+            raise BadValue(
+                f"--map: {name} has no column '{column}'", hint=f"its columns: {_shown(header)}"
+            )
     found: dict[str, int] = {}
     for i, h in enumerate(folded):
         field = mapped.get(h) or (None if h in IGNORED else _field_of(h))
@@ -113,12 +114,20 @@ def columns(header: list[str], mapping: Sequence[str], name: str) -> dict[str, i
             found[field] = i
     for need, example in (("title", "Title"), ("deadline", "Deadline")):
         if need not in found:
-            shown = ", ".join(f"'{h.strip()}'" for h in header if h.strip()) or "none"
             raise FundwatchError(
-                f"{name}: no {need} column (the header row has {shown})",
+                f"{name}: no {need} column (the header row has {_shown(header)})",
                 hint=f"name one with --map \"COLUMN={need}\", or call a column '{example}'",
             )
     return found
+
+
+def _shown(header: list[str], most: int = 8) -> str:
+    """The header's cells for a message: one line, each cut short, the first few."""
+    from fundwatch.formats import one_line
+
+    cells = [one_line(h) for h in header if h.strip()]
+    shown = ", ".join(f"'{c[:30]}…'" if len(c) > 30 else f"'{c}'" for c in cells[:most])
+    return (shown + (f" and {len(cells) - most} more" if len(cells) > most else "")) or "none"
 
 
 def read_csv(

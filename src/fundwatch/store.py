@@ -649,6 +649,17 @@ def commit(path: Path, old: bytes | None, new: bytes) -> bool:
     return True
 
 
+def _remove_leftovers(path: Path) -> None:
+    """Temporary files of writers that were killed mid-write: every write happens under
+    the lock, so while we hold it, any such file is a dead writer's."""
+    from glob import escape
+
+    real = Path(os.path.realpath(path))
+    for leftover in real.parent.glob(f".{escape(real.name)}.*.tmp"):
+        with suppress(OSError):
+            leftover.unlink()
+
+
 @contextmanager
 def transaction(path: Path, create: bool = False) -> Iterator[Watchlist]:
     """Lock, read, let the caller change the watchlist, then write it back atomically.
@@ -657,6 +668,7 @@ def transaction(path: Path, create: bool = False) -> Iterator[Watchlist]:
     """
     regular_file(path)  # before the lock file is made beside a device
     with locked(path):
+        _remove_leftovers(path)
         old: bytes | None = None
         watchlist = Watchlist()
         if regular_file(path) or not create:
