@@ -19,7 +19,7 @@ from datetime import time
 from typing import Any
 
 from fundwatch.errors import BadValue, FundwatchError
-from fundwatch.importing import Incoming
+from fundwatch.importing import Gathered, Incoming
 from fundwatch.model import ID_PATTERN, STATES, Call, Deadline, slugify, sort_deadlines
 from fundwatch.timeutil import When, parse_when, zone
 
@@ -145,23 +145,14 @@ def read_csv(
     if not rows:
         raise FundwatchError(f"{name} is empty")
     where = columns(rows[0], mapping, name)
-    calls: list[Incoming] = []
-    group: dict[str, int] = {}  # identifier or id -> index in calls
+    calls = Gathered()
     for number, row in enumerate(rows[1:], 2):
         if not any(cell.strip() for cell in row):
             continue
         new = _row(row, number, where, rows[0], name, default_tz, default_time)
-        key = new.call.identifier or (new.call.id if new.explicit_id else None)
-        if key is not None and key in group:
-            old = calls[group[key]]
-            both = sort_deadlines([*old.call.deadlines, *new.call.deadlines])
-            tags = (*old.call.tags, *(t for t in new.call.tags if t not in old.call.tags))
-            calls[group[key]] = old._replace(call=old.call.replace(deadlines=both, tags=tags))
-            continue
-        if key is not None:
-            group[key] = len(calls)
-        calls.append(new)
-    return calls
+        # rows that share an identifier (or an id) are one call's deadlines
+        calls.add(new, key=new.call.identifier or (new.call.id if new.explicit_id else None))
+    return calls.calls
 
 
 def _cell(row: list[str], where: dict[str, int], field: str) -> str:

@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from fundwatch.errors import BadValue, FundwatchError
-from fundwatch.importing import Incoming
+from fundwatch.importing import Gathered, Incoming
 from fundwatch.model import Call, Deadline, slugify, sort_deadlines
 from fundwatch.timeutil import Clock, When, city, zone
 
@@ -43,8 +43,7 @@ def read_ics(text: str, name: str, clock: Clock, default_tz: str) -> list[Incomi
     except Exception as exc:  # icalendar raises ValueError, KeyError, IndexError...
         reason = " ".join(str(exc).split())[:120] or type(exc).__name__
         raise FundwatchError(f"{name} is not a readable iCalendar file: {reason}") from None
-    calls: list[Incoming] = []
-    ours: dict[str, int] = {}  # our call id -> index in calls
+    calls = Gathered()
     for cal in calendars:
         cal_tz = _iana(str(cal.get("X-WR-TIMEZONE", ""))) or default_tz
         components = [c for c in cal.walk() if c.name in ("VEVENT", "VTODO")]
@@ -61,19 +60,18 @@ def read_ics(text: str, name: str, clock: Clock, default_tz: str) -> list[Incomi
             where = f"{name}: event '{str(event.get('SUMMARY', uid)).strip()}'"
             try:
                 found = _OURS.fullmatch(uid)
-                if found is not None:
-                    if found["milestone"] is None:
-                        _ours(event, found["id"], cal_tz, calls, ours)
-                    continue
-                calls.append(_event(event, parts, uid, cal_tz, clock, where))
+                if found is None:
+                    calls.add(_event(event, parts, uid, cal_tz, clock, where))
+                elif found["milestone"] is None:  # a milestone is derived, not read back
+                    calls.add(_ours(event, found["id"], cal_tz), key=found["id"])
             except BadValue as exc:
                 raise FundwatchError(f"{where}: {exc.message}", exc.hint) from None
             except Exception as exc:  # whatever else a damaged property makes icalendar raise
                 reason = " ".join(str(exc).split())[:160] or type(exc).__name__
                 raise FundwatchError(f"{where}: cannot be read ({reason})") from None
-    if not calls:
+    if not calls.calls:
         raise FundwatchError(f"{name} holds no events", hint="export the calendar with its events")
-    return calls
+    return calls.calls
 
 
 def _sequence(component: Any) -> int:
@@ -239,10 +237,8 @@ def _as_datetime(value: When) -> datetime:
 # --- our own events ----------------------------------------------------------------------
 
 
-def _ours(
-    event: Any, call_id: str, cal_tz: str, calls: list[Incoming], ours: dict[str, int]
-) -> None:
-    """An event of `fundwatch export ics`: a deadline of call ``call_id``."""
+def _ours(event: Any, call_id: str, cal_tz: str) -> Incoming:
+    """An event of `fundwatch export ics`: call ``call_id`` with one of its deadlines."""
     fields, notes = _description(str(event.get("DESCRIPTION", "")))
     label = fields.get("Stage")
     tz = _zone_named(fields.get("Deadline", ""), cal_tz)
@@ -253,11 +249,6 @@ def _ours(
     if isinstance(at, datetime) and given_tz != tz:
         at = _in(at, given_tz, tz)
     deadline = Deadline(at, tz, label)
-    if call_id in ours:
-        old = calls[ours[call_id]]
-        both = sort_deadlines([*old.call.deadlines, deadline])
-        calls[ours[call_id]] = old._replace(call=old.call.replace(deadlines=both))
-        return
     title = str(event.get("SUMMARY", ""))
     title = title.removeprefix("Deadline: ")
     if label:
@@ -277,8 +268,7 @@ def _ours(
         budget=parse_budget(fields["Budget"]) if fields.get("Budget") else None,
         notes=notes,
     )
-    ours[call_id] = len(calls)
-    calls.append(Incoming(call, explicit_id=True, where=f"event of call '{call_id}'"))
+    return Incoming(call, explicit_id=True, where=f"event of call '{call_id}'")
 
 
 def _in(at: datetime, from_tz: str, to_tz: str) -> datetime:

@@ -52,6 +52,28 @@ class Incoming(NamedTuple):
     where: str = ""
 
 
+class Gathered:
+    """Incoming calls in source order, the pieces of one call joined: rows of a CSV with
+    one identifier, rows of `upcoming --format json` of one call, events of our own
+    calendar export of one call (each piece adds its deadlines and tags)."""
+
+    def __init__(self) -> None:
+        self.calls: list[Incoming] = []
+        self._at: dict[str, int] = {}
+
+    def add(self, new: Incoming, key: str | None = None) -> None:
+        if key is None or key not in self._at:
+            if key is not None:
+                self._at[key] = len(self.calls)
+            self.calls.append(new)
+            return
+        old = self.calls[self._at[key]]
+        call, more = old.call, new.call
+        tags = (*call.tags, *(t for t in more.tags if t not in call.tags))
+        both = sort_deadlines([*call.deadlines, *more.deadlines])
+        self.calls[self._at[key]] = old._replace(call=call.replace(deadlines=both, tags=tags))
+
+
 class Source(NamedTuple):
     name: str  # for messages: the file's name, the URL's host, "standard input"
     data: bytes
@@ -225,25 +247,17 @@ def read_json(text: str, name: str, default_tz: str) -> list[Incoming]:
         raise FundwatchError(
             f"{name}: expected a list of calls, as `fundwatch list --format json` writes",
         )
-    calls: list[Incoming] = []
-    rows: dict[str, int] = {}  # upcoming rows: call id -> index in calls
+    calls = Gathered()
     for n, item in enumerate(data, 1):
         where = f"{name} item {n}"
         if not isinstance(item, dict):
             raise FundwatchError(f"{where}: expected an object with a title and deadlines")
-        if "call_id" in item and "deadlines" not in item:
+        if "call_id" in item and "deadlines" not in item:  # a row of one call's deadline
             incoming = _json_row(item, where, default_tz)
-            key = incoming.call.id
-            if key in rows:
-                old = calls[rows[key]]
-                both = sort_deadlines([*old.call.deadlines, *incoming.call.deadlines])
-                calls[rows[key]] = old._replace(call=old.call.replace(deadlines=both))
-                continue
-            rows[key] = len(calls)
-            calls.append(incoming)
+            calls.add(incoming, key=incoming.call.id)
         else:
-            calls.append(_json_call(item, where, default_tz))
-    return calls
+            calls.add(_json_call(item, where, default_tz))
+    return calls.calls
 
 
 def _text(item: dict[str, Any], key: str, where: str) -> str | None:
