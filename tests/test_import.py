@@ -585,3 +585,140 @@ def test_a_same_instant_in_another_zone_is_no_change():
     result, outcomes = merge(mine, [Incoming(utc, explicit_id=True)], CLOCK)
     assert [o.kind for o in outcomes] == ["unchanged"]
     assert result == mine
+
+
+# --- review fixes -------------------------------------------------------------------------------
+
+
+def test_same_title_and_deadline_with_other_identifiers_are_two_calls(fw, tmp_path, watchlist):
+    src = tmp_path / "t.csv"
+    src.write_text(
+        "Title,Identifier,Deadline\n"
+        "Cluster 4 open topic,HORIZON-CL4-2026-01-01,15/04/2026 17:00\n"
+        "Cluster 4 open topic,HORIZON-CL4-2026-01-02,15/04/2026 17:00\n",
+        encoding="utf-8",
+    )
+    assert fw("import", str(src), *AS_OF).out.endswith(
+        "2 calls, 2 added, 0 updated, 0 unchanged.\n"
+    )
+    before = watchlist.read_bytes()
+    assert fw("import", str(src), *AS_OF).out.endswith("0 added, 0 updated, 2 unchanged.\n")
+    assert watchlist.read_bytes() == before
+    assert sorted(c["identifier"] for c in listed(fw).values()) == [
+        "HORIZON-CL4-2026-01-01", "HORIZON-CL4-2026-01-02",
+    ]  # fmt: skip
+
+
+def test_a_recurring_event_in_utc_repeats_in_utc(fw, tmp_path):
+    src = tmp_path / "utc.ics"
+    src.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nX-WR-TIMEZONE:Europe/Brussels\r\nBEGIN:VEVENT\r\n"
+        "UID:weekly@x\r\nDTSTART:20251022T150000Z\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\n"
+        "SUMMARY:Weekly call\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        encoding="utf-8", newline="",
+    )  # fmt: skip
+    assert fw("import", str(src), *AS_OF).code == 0
+    (call,) = listed(fw).values()
+    # 15:00 UTC each week: 17:00 in Brussels in summer time, 16:00 after 26 October
+    assert ats(call) == [
+        ("2025-10-22T17:00:00+02:00", None),
+        ("2025-10-29T16:00:00+01:00", None),
+        ("2025-11-05T16:00:00+01:00", None),
+    ]
+
+
+def test_until_as_a_date_includes_that_day(fw, tmp_path):
+    src = tmp_path / "until.ics"
+    src.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:u@x\r\n"
+        "DTSTART;TZID=Europe/Brussels:20260101T170000\r\nRRULE:FREQ=WEEKLY;UNTIL=20260115\r\n"
+        "SUMMARY:Until\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        encoding="utf-8", newline="",
+    )  # fmt: skip
+    assert fw("import", str(src), *AS_OF).code == 0
+    (call,) = listed(fw).values()
+    assert [a for a, _ in ats(call)] == [
+        "2026-01-01T17:00:00+01:00", "2026-01-08T17:00:00+01:00", "2026-01-15T17:00:00+01:00",
+    ]  # fmt: skip
+
+
+def test_tasks_without_a_date_are_left_out(fw, tmp_path):
+    src = tmp_path / "tb.ics"
+    src.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:e@x\r\nDTSTART;VALUE=DATE:20260301"
+        "\r\nSUMMARY:Event\r\nEND:VEVENT\r\nBEGIN:VTODO\r\nUID:t1@x\r\nDUE;VALUE=DATE:20260302\r\n"
+        "SUMMARY:Task with a date\r\nEND:VTODO\r\nBEGIN:VTODO\r\nUID:t2@x\r\n"
+        "SUMMARY:A todo without dates\r\nEND:VTODO\r\nEND:VCALENDAR\r\n",
+        encoding="utf-8", newline="",
+    )  # fmt: skip
+    r = fw("import", str(src), *AS_OF)
+    assert r.code == 0, r.err
+    assert sorted(listed(fw)) == ["event", "task-with-a-date"]
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "args", "expected"),
+    [
+        ("Title,Deadline,Call name,Closing date", "Code,01/03/2026,Real title,15/04/2026 17:00",
+         ("--map", "Call name=title", "--map", "Closing date=deadline"),
+         ("Real title", "2026-04-15T17:00:00+02:00")),
+        ("Date,Title,Deadline", "01/10/2025,X,15/04/2026 17:00", (),
+         ("X", "2026-04-15T17:00:00+02:00")),
+        ("Name,Call title,Deadline", "Alice Martin,Digital SMEs,15/04/2026", (),
+         ("Digital SMEs", "2026-04-15")),
+    ],
+)  # fmt: skip
+def test_map_wins_then_the_most_specific_header(fw, tmp_path, header, row, args, expected):
+    (tmp_path / "m.csv").write_text(f"{header}\n{row}\n", encoding="utf-8")
+    r = fw("import", str(tmp_path / "m.csv"), *args, *AS_OF)
+    assert r.code == 0, r.err
+    (call,) = listed(fw).values()
+    assert (call["title"], call["deadlines"][0]["at"]) == expected
+
+
+def test_the_users_own_stage_labels_stay_on_a_call_the_portal_does_not_know(fw, tmp_path):
+    ok = fw("add", "Cluster meeting", "-d", "Stage 1=16/09/2025", "-d", "Stage 2=20/01/2026 17:00")
+    assert ok.code == 0, ok.err
+    (tmp_path / "a.json").write_text(
+        '[{"id": "cluster-meeting", "title": "Cluster meeting", '
+        '"deadlines": [{"at": "2026-06-01", "label": "Final"}]}]',
+        encoding="utf-8",
+    )
+    r = fw("import", str(tmp_path / "a.json"), *AS_OF)
+    assert r.code == 0, r.err
+    assert r.out.splitlines()[0] == "updated cluster-meeting: new final: 1 Jun 2026 (Brussels)"
+    (call,) = listed(fw).values()
+    assert [label for _, label in ats(call)] == ["Stage 1", "Stage 2", "Final"]
+
+
+def test_an_unclosed_quote_names_its_row(fw, tmp_path):
+    (tmp_path / "q.csv").write_text(
+        'title,deadline\nA,01/01/2026\n"B,02/01/2026\n', encoding="utf-8"
+    )
+    r = fw("import", str(tmp_path / "q.csv"), *AS_OF)
+    assert r.code == 1 and r.err.startswith("error: q.csv row 3: not readable as CSV"), r.err
+
+
+def test_a_redirect_to_a_page_that_quotes_its_secret_path(fw, server, watchlist):
+    secret_path = "/feeds/private-NEWSECRET/basic.ics"
+    server.answers(
+        Answer(302, (("Location", secret_path),), b""),
+        Answer(404, body=f"The requested URL {secret_path} was not found".encode()),
+    )
+    r = fw("import", server.url("/moved?token=SECRET123"), *AS_OF)
+    assert r.code == 1
+    assert r.err.startswith(f"error: server at {server.host} answered 404 Not Found")
+    assert "NEWSECRET" not in r.err and "SECRET123" not in r.err
+
+
+def test_a_login_page_and_a_slow_server_are_one_error_each(fw, server, watchlist):
+    server.answers(Answer(200, (("Content-Type", "text/html"),), b"<html><title>Sign in</title>"))
+    r = fw("import", server.url("/calendar"), *AS_OF)
+    assert (r.code, r.err.split(" (")[0]) == (
+        1, f"error: server at {server.host} answered a web page, not a file to import"
+    )  # fmt: skip
+    server.answers(Answer(200, body=b"title,deadline\n", delay=2.0))
+    r = fw("import", server.url("/slow.csv"), *AS_OF, env={"FUNDWATCH_PORTAL_TIMEOUT": "0.3"})
+    assert r.code == 1
+    assert r.err.startswith(f"error: server at {server.host} did not answer within 0.3 s")
+    assert not watchlist.exists()

@@ -25,10 +25,12 @@ from fundwatch.timeutil import When, parse_when, zone
 
 # field -> the headers that mean it (compared once folded: lower case, words only)
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "title": ("title", "name", "call", "call name", "call title", "topic", "topic title",
-              "subject", "summary", "titel", "titre"),
-    "deadline": ("deadline", "deadlines", "due", "due date", "closing date", "close date",
-                 "closing", "deadline date", "submission deadline", "date", "next deadline"),
+    # most specific first: of two columns that could be the title, "Call title" wins
+    "title": ("title", "call title", "topic title", "call name", "call", "topic", "titel",
+              "titre", "subject", "summary", "name"),
+    "deadline": ("deadline", "deadlines", "closing date", "submission deadline",
+                 "deadline date", "due date", "due", "close date", "closing", "frist",
+                 "date limite", "next deadline", "date"),
     "label": ("label", "stage", "cut off", "cutoff"),
     "opens": ("opens", "opening", "opening date", "open date", "start date", "opens on"),
     "programme": ("programme", "program", "funding programme", "funding program",
@@ -108,10 +110,18 @@ def columns(header: list[str], mapping: Sequence[str], name: str) -> dict[str, i
                 f"--map: {name} has no column '{column}'", hint=f"its columns: {_shown(header)}"
             )
     found: dict[str, int] = {}
-    for i, h in enumerate(folded):
-        field = mapped.get(h) or (None if h in IGNORED else _field_of(h))
+    for i, h in enumerate(folded):  # --map first
+        field = mapped.get(h)
         if field and field != "ignore" and field not in found:
             found[field] = i
+    ranked: dict[str, tuple[int, int]] = {}  # field -> (rank of its synonym, column)
+    for i, h in enumerate(folded):  # then the most specific name: "Deadline" before "Date"
+        if h in mapped or h in IGNORED:
+            continue
+        for field, names in SYNONYMS.items():
+            if field not in found and h in names:
+                ranked[field] = min(ranked.get(field, (len(names), i)), (names.index(h), i))
+    found.update({field: i for field, (_, i) in ranked.items()})
     for need, example in (("title", "Title"), ("deadline", "Deadline")):
         if need not in found:
             raise FundwatchError(
@@ -138,10 +148,17 @@ def read_csv(
     mapping: Sequence[str] = (),
 ) -> list[Incoming]:
     sep = _dialect(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    rows: list[list[str]] = []
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True))
+        for row in reader:
+            rows.append(row)
     except csv.Error as exc:
-        raise FundwatchError(f"{name}: not a readable CSV file ({exc})") from None
+        # a quote opened and never closed runs to the end: name the row it opened in
+        raise FundwatchError(
+            f"{name} row {len(rows) + 1}: not readable as CSV ({exc})",
+            hint='a cell that starts with " must end with " (write "" for a quote inside)',
+        ) from None
     if not rows:
         raise FundwatchError(f"{name} is empty")
     where = columns(rows[0], mapping, name)

@@ -15,7 +15,7 @@ milestone events left out, so that ``export ics | import`` changes nothing.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from fundwatch.errors import BadValue, FundwatchError
@@ -61,7 +61,9 @@ def read_ics(text: str, name: str, clock: Clock, default_tz: str) -> list[Incomi
             try:
                 found = _OURS.fullmatch(uid)
                 if found is None:
-                    calls.add(_event(event, parts, uid, cal_tz, clock, where))
+                    incoming = _event(event, parts, uid, cal_tz, clock, where)
+                    if incoming is not None:
+                        calls.add(incoming)
                 elif found["milestone"] is None:  # a milestone is derived, not read back
                     calls.add(_ours(event, found["id"], cal_tz), key=found["id"])
             except BadValue as exc:
@@ -129,17 +131,6 @@ def _dt(prop: Any, what: str) -> Any:
         raise BadValue(f"its {what} '{raw}' is not a date") from None
 
 
-def _wall(prop_value: Any, tz: str, all_day: bool) -> When:
-    """An EXDATE/RDATE/RECURRENCE-ID value as a wall time (or date) in ``tz``."""
-    if isinstance(prop_value, datetime):
-        moment: datetime = prop_value
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(zone(tz)).replace(tzinfo=None)
-        return moment.date() if all_day else moment
-    day: date = prop_value
-    return day if all_day else datetime.combine(day, time(0))
-
-
 def _dates(component: Any, key: str) -> list[Any]:
     value = component.get(key)
     if value is None:
@@ -150,19 +141,16 @@ def _dates(component: Any, key: str) -> list[Any]:
 
 def _event(
     event: Any, parts: list[Any], uid: str, cal_tz: str, clock: Clock, where: str
-) -> Incoming:
+) -> Incoming | None:
     start = event.get("DUE") if event.name == "VTODO" else None
     start = start if start is not None else event.get("DTSTART")
     if start is None:
+        if event.name == "VTODO":
+            return None  # a task with no date is no deadline
         raise BadValue("it has no start (DTSTART)")
     at, tz = _local(start, cal_tz)
     if event.get("RRULE") is not None:
-        overrides = {
-            _wall(_dt(p.get("RECURRENCE-ID"), "RECURRENCE-ID"), tz, not isinstance(at, datetime)): p
-            for p in parts
-            if p.get("RECURRENCE-ID") is not None
-        }
-        times = _occurrences(event, at, tz, clock, overrides)
+        times = _occurrences(event, parts, _Series(start, at, tz), clock)
     else:
         times = [at]
     title = " ".join(str(event.get("SUMMARY", "")).split()) or "(untitled event)"
@@ -182,56 +170,93 @@ def _event(
     return Incoming(call, uid=None if uid.startswith("#") else uid, where=where)
 
 
-def _occurrences(
-    event: Any, at: When, tz: str, clock: Clock, overrides: dict[When, Any]
-) -> list[When]:
-    """The upcoming occurrences of a recurring event (the last one, if all have passed)."""
+class _Series:
+    """How a recurring event repeats: in the zone its DTSTART is written in (17:00
+    Brussels stays 17:00 across a DST change; 15:00 UTC stays 15:00 UTC, which is 16:00
+    in Brussels in winter), each occurrence then restated in the call's zone ``tz``.
+    All-day events repeat by date."""
+
+    def __init__(self, prop: Any, at: When, tz: str) -> None:
+        self.tz = tz
+        self.all_day = not isinstance(at, datetime)
+        value = _dt(prop, "start")
+        if self.all_day or not isinstance(at, datetime):
+            self.frame: Any = None
+            self.first = datetime.combine(at, time(0))
+        elif value.tzinfo is None or _iana(str(prop.params.get("TZID", ""))) is not None:
+            self.frame = zone(tz)  # floating (the calendar's zone) or a named zone
+            self.first = at.replace(tzinfo=self.frame)
+        else:
+            self.frame = value.tzinfo  # UTC, or a VTIMEZONE with a name we cannot place
+            self.first = value.replace(microsecond=0)
+
+    def moment(self, value: Any, end_of_day: bool = False) -> datetime:
+        """An EXDATE, RDATE, RECURRENCE-ID or UNTIL value in the series' own terms."""
+        if self.all_day:
+            day = value
+            if isinstance(value, datetime):
+                day = (value.astimezone(zone(self.tz)) if value.tzinfo else value).date()
+            return datetime.combine(day, time.max if end_of_day else time(0))
+        if isinstance(value, datetime):
+            return value if value.tzinfo is not None else value.replace(tzinfo=self.frame)
+        return datetime.combine(value, time.max if end_of_day else time(0), tzinfo=self.frame)
+
+    def local(self, moment: datetime) -> When:
+        """An occurrence as the deadline is written: a date, or a wall time in ``tz``."""
+        if self.all_day:
+            return moment.date()
+        return moment.astimezone(zone(self.tz)).replace(tzinfo=None)
+
+
+def _occurrences(event: Any, parts: list[Any], series: _Series, clock: Clock) -> list[When]:
+    """The upcoming occurrences of a recurring event (the last one, if all have passed),
+    moved or cancelled as its RECURRENCE-ID components say."""
     from dateutil.rrule import rruleset, rrulestr
     from icalendar import vRecur
 
-    all_day = not isinstance(at, datetime)
-    first = at if isinstance(at, datetime) else datetime.combine(at, time(0))
     rules = event.get("RRULE")
     found = rruleset()
     for rule in rules if isinstance(rules, list) else [rules]:
         rule = vRecur(dict(rule))
         until = rule.get("UNTIL")
-        if until:  # in the same terms as DTSTART: a wall time of the event's zone
-            end = _wall(until[0], tz, False)
-            rule["UNTIL"] = [end if isinstance(end, datetime) else datetime.combine(end, time.max)]
+        if until:  # a date means the end of that day; an aware start needs a UTC end
+            end = series.moment(until[0], end_of_day=True)
+            rule["UNTIL"] = [end if series.all_day else end.astimezone(UTC)]
         try:
             text = rule.to_ical().decode()  # type: ignore[no-untyped-call]
-            found.rrule(rrulestr(text, dtstart=first, ignoretz=True))  # type: ignore[arg-type]
+            found.rrule(rrulestr(text, dtstart=series.first, ignoretz=series.all_day))  # type: ignore[arg-type]
         except (ValueError, TypeError) as exc:
             raise BadValue(f"its repeat rule cannot be read ({exc})") from None
     for value in _dates(event, "RDATE"):
-        found.rdate(_as_datetime(_wall(value, tz, all_day)))
+        found.rdate(series.moment(value))
     for value in _dates(event, "EXDATE"):
-        found.exdate(_as_datetime(_wall(value, tz, all_day)))
-    today = clock.now.astimezone(zone(tz)).replace(tzinfo=None)
-    if all_day:
-        today = datetime.combine(today.date(), time(0))
-    horizon = today + HORIZON
+        found.exdate(series.moment(value))
+    overrides = {
+        series.local(series.moment(_dt(p.get("RECURRENCE-ID"), "RECURRENCE-ID"))): p
+        for p in parts
+        if p.get("RECURRENCE-ID") is not None
+    }
+    if series.all_day:
+        now: datetime = datetime.combine(clock.now.astimezone(zone(series.tz)).date(), time(0))
+    else:
+        now = clock.now_utc
     upcoming: list[When] = []
     last: When | None = None
     for n, moment in enumerate(found):
-        if moment > horizon or len(upcoming) >= MAX_OCCURRENCES or n > 100_000:
+        if moment > now + HORIZON or len(upcoming) >= MAX_OCCURRENCES or n > 100_000:
             break
-        key: When = moment.date() if all_day else moment
+        key = series.local(moment)
         override = overrides.get(key)
         if override is not None:
             if str(override.get("STATUS", "")).upper() == "CANCELLED":
                 continue
-            key = _local(override.get("DTSTART"), tz)[0] if override.get("DTSTART") else key
-        if moment >= today:
+            if override.get("DTSTART") is not None:
+                key = _local(override.get("DTSTART"), series.tz)[0]
+        if moment >= now:
             upcoming.append(key)
         else:
             last = key
-    return upcoming or ([last] if last is not None else [at])
-
-
-def _as_datetime(value: When) -> datetime:
-    return value if isinstance(value, datetime) else datetime.combine(value, time(0))
+    return upcoming or ([last] if last is not None else [series.local(series.first)])
 
 
 # --- our own events ----------------------------------------------------------------------

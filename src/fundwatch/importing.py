@@ -130,22 +130,39 @@ def _fetch(url: str, timeout: float, progress: bool) -> tuple[str, bytes, str | 
             net.client(timeout=timeout) as http,
             http.stream("GET", url, follow_redirects=True) as response,
         ):
+            # what a server says may quote the URL it was asked, the last of a redirect
+            seen = [url, *(str(r.url) for r in response.history), str(response.url)]
             if response.status_code >= 300:
                 response.read()
-                error = net.failure(response, url)
-                raise FundwatchError(error.message, hint="check the URL") from None
+                message = net.failure(response, url).message
+                for each in seen:
+                    message = net.redact(message, each)
+                raise FundwatchError(message, hint="check the URL") from None
+            kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
             chunks, size = [], 0
             for chunk in response.iter_bytes():
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > MAX_BYTES:
                     break
-            kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    except httpx.ReadTimeout:
+        raise FundwatchError(
+            f"server at {net.host(url)} did not answer within {timeout:g} s",
+            hint="try again later, or set FUNDWATCH_PORTAL_TIMEOUT",
+        ) from None
     except httpx.HTTPError as exc:
         raise net.failure(exc, url) from None
     finally:
         line.close()
-    return net.host(url), b"".join(chunks), kind or None
+    data = b"".join(chunks)
+    if kind in ("text/html", "application/xhtml+xml") or data.lstrip()[:14].lower().startswith(
+        (b"<!doctype html", b"<html")
+    ):
+        raise FundwatchError(
+            f"server at {net.host(url)} answered a web page, not a file to import",
+            hint="a login page? use the calendar's or the file's own address (its export link)",
+        )
+    return net.host(url), data, kind or None
 
 
 def _format_of(path: str, content_type: str | None, data: bytes, name: str) -> str:
@@ -426,9 +443,19 @@ class _Index:
             return self.by_uid[new.uid]
         if new.explicit_id and call.id in self.by_id:
             found = self.by_id[call.id]
-            if not (found.identifier and call.identifier and found.identifier != call.identifier):
+            if not _told_apart(found, new):
                 return found
-        return self.by_title.get(_title_key(call))
+        by_title = self.by_title.get(_title_key(call))
+        return by_title if by_title is not None and not _told_apart(by_title, new) else None
+
+
+def _told_apart(call: Call, new: Incoming) -> bool:
+    """Two calls that both have an identifier, or both a calendar UID, and differ in it,
+    are two calls, whatever their titles and ids say."""
+    uid = call.extra.get("uid")
+    if call.identifier and new.call.identifier and call.identifier != new.call.identifier:
+        return True
+    return isinstance(uid, str) and new.uid is not None and uid != new.uid
 
 
 def merge(
@@ -546,11 +573,16 @@ def _merged_deadlines(old: Call, inc: Call, clock: Clock) -> tuple[tuple[Deadlin
         return old.deadlines, []
     instants = {_instant(d) for d in theirs_list}
     labels = {d.label for d in theirs_list if d.label}
+
+    def own(d: Deadline) -> bool:
+        """A label of the user's: any, on a call the portal does not know; else one
+        that is not the portal's ("Stage n", "Cut-off n")."""
+        return bool(d.label) and (not old.identifier or not is_portal_deadline(d))
+
     kept = [
         d
         for d in old.deadlines
-        if _instant(d) not in instants
-        and ((d.label and not is_portal_deadline(d) and d.label not in labels) or d.passed(clock))
+        if _instant(d) not in instants and ((own(d) and d.label not in labels) or d.passed(clock))
     ]
     merged = sort_deadlines([*theirs_list, *kept])
     if list(merged) == list(old.deadlines):
