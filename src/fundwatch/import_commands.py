@@ -41,11 +41,11 @@ def import_(
         ),
     ] = None,
 ) -> None:
-    """Merge calls from a spreadsheet (CSV), a calendar (ICS), JSON or another watchlist.
+    """Merge calls from a spreadsheet, a calendar, JSON or another watchlist.
 
-    A call already on the watchlist (same identifier, else same calendar UID or id,
-    else same title and first deadline) is updated, not added again; its state,
-    notes and tags stay yours.
+    A call already on the watchlist (same identifier, else same calendar UID
+    or id, else same title and first deadline) is updated, not added again;
+    its state, notes and tags stay yours.
     """
     from fundwatch import importing, store
     from fundwatch.portal_client import timeout_from_env
