@@ -912,3 +912,34 @@ def test_an_export_that_matches_nothing_is_still_a_valid_calendar(run, sample):
     assert exp.events == []
     cal = icalendar.Calendar.from_ical(r.out)
     assert [c.name for c in cal.subcomponents] == ["VTIMEZONE"]
+
+
+def test_an_export_into_a_slow_reader_does_not_hold_the_watchlist(
+    run, fw, fw_env, sample, tmp_path
+):
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "out.ics"
+    os.mkfifo(fifo)
+    exporting = subprocess.Popen(
+        [sys.executable, "-m", "fundwatch", "export", "ics", "--as-of", AS_OF, "-o", str(fifo)],
+        env=fw_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        # the export waits for a reader of its output; the watchlist is free meanwhile
+        ok(fw("add", "Meanwhile", "--deadline", "2026-05-05"))
+        data = fifo.read_bytes()
+    finally:
+        exporting.wait(30)
+    assert exporting.returncode == 0, exporting.stderr.read()
+    assert len(read(data).events) == 12  # the sample, as it was when the export began
+    assert "Meanwhile" in sample.read_text(encoding="utf-8")  # the add, kept
+
+
+def test_latin_labels_keep_the_uids_earlier_exports_gave_them(run, fw, watchlist):
+    ok(fw("add", "PL", "--id", "pl", "--deadline", "Złożenie wniosku=01/03/2026 17:00",
+          "--deadline", "Schlußfrist=02/03/2026 17:00"))  # fmt: skip
+    assert sorted(e.uid for e in export(run).events) == [
+        "pl/schlufrist@fundwatch", "pl/zozenie-wniosku@fundwatch",
+    ]  # fmt: skip

@@ -1084,3 +1084,14 @@ def test_a_pipe_or_a_device_as_the_watchlist_is_refused(fw, tmp_path):
         os.mknod(device, stat.S_IFCHR | 0o600, os.makedev(1, 3))
         assert fw("--file", str(device), "add", "X", "--deadline", "2026-01-01").code == 1
         assert stat.S_ISCHR(os.stat(device).st_mode)
+
+
+def test_a_write_removes_what_killed_writers_left_and_nothing_else(fw, sample):
+    folder = sample.parent
+    dead = [folder / ".calls.toml.ab12cd_3.tmp", folder / ".calls.toml.bak.zz99yy00.tmp"]
+    others = [folder / ".calls.toml.ics.abcdefgh.tmp", folder / "notes.tmp"]
+    for p in dead + others:
+        p.write_text("x", encoding="utf-8")
+    r = fw("edit", "eic-ukrainian-tech", "--notes", "new")
+    assert r.code == 0, r.err
+    assert [p.exists() for p in dead + others] == [False, False, True, True]

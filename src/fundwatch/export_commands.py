@@ -50,16 +50,15 @@ def export_recorded(now: datetime, write: Callable[[list[Call]], None]) -> None:
     if all(c.fingerprint == c.calendar_fingerprint() for c in calls):
         write(calls)
         return
-    written = False
+    # restamp() depends on the call and ``now`` alone: the stamps recorded below, under
+    # the lock, are the ones written out here without it (a slow pipe or a FIFO as the
+    # output must not keep other commands from the watchlist)
+    write([restamp(c, now) for c in calls])
     try:
         with store.transaction(STATE.path) as watchlist:
             watchlist.calls = [restamp(c, now) for c in watchlist.calls]
-            write(watchlist.calls)
-            written = True
     except WatchlistError as exc:
         sys.stderr.write(f"warning: calendar changes not recorded: {exc}\n")
-        if not written:
-            write([restamp(c, now) for c in calls])
 
 
 @command("ics", filters=True, group=export_app)

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 
 from fundwatch.errors import BadValue, FundwatchError
 from fundwatch.importing import Gathered, Incoming
 from fundwatch.model import Call, Deadline, slugify, sort_deadlines
-from fundwatch.timeutil import Clock, When, city, zone
+from fundwatch.timeutil import Clock, When, city, restate, zone
 
 HORIZON = timedelta(days=2 * 366)  # how far ahead a recurring event is followed
 MAX_OCCURRENCES = 100
@@ -271,8 +272,7 @@ def _ours(event: Any, call_id: str, cal_tz: str) -> Incoming:
     if start is None:
         raise BadValue("it has no start (DTSTART)")
     at, given_tz = _local(start, tz)
-    if isinstance(at, datetime) and given_tz != tz:
-        at = _in(at, given_tz, tz)
+    at = restate(at, given_tz, tz)
     deadline = Deadline(at, tz, label)
     title = str(event.get("SUMMARY", ""))
     title = title.removeprefix("Deadline: ")
@@ -294,10 +294,6 @@ def _ours(event: Any, call_id: str, cal_tz: str) -> Incoming:
         notes=notes,
     )
     return Incoming(call, explicit_id=True, where=f"event of call '{call_id}'")
-
-
-def _in(at: datetime, from_tz: str, to_tz: str) -> datetime:
-    return at.replace(tzinfo=zone(from_tz)).astimezone(zone(to_tz)).replace(tzinfo=None)
 
 
 def _description(text: str) -> tuple[dict[str, str], str | None]:
@@ -322,7 +318,15 @@ def _zone_named(deadline_line: str, fallback: str) -> str:
     wanted = found[1]
     if city(fallback) == wanted:
         return fallback
+    return _zones_by_city().get(wanted, fallback)
+
+
+@cache
+def _zones_by_city() -> dict[str, str]:
+    """City -> zone, read once from the zone database (the first zone of a name)."""
     from zoneinfo import available_timezones
 
-    names = sorted(n for n in available_timezones() if "/" in n and city(n) == wanted)
-    return names[0] if names else fallback
+    found: dict[str, str] = {}
+    for name in sorted(n for n in available_timezones() if "/" in n):
+        found.setdefault(city(name), name)
+    return found

@@ -11,14 +11,22 @@ a label of the user's (as sync keeps them) and deadlines that have passed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from fundwatch.errors import BadValue, FundwatchError
-from fundwatch.model import STATES, Call, Deadline, slugify, sort_deadlines, unique_id
-from fundwatch.timeutil import Clock, When, localize, parse_when, zone
+from fundwatch.model import (
+    ID_PATTERN,
+    STATES,
+    Call,
+    Deadline,
+    slugify,
+    sort_deadlines,
+    unique_id,
+)
+from fundwatch.timeutil import Clock, When, parse_when, restate, zone
 
 FORMATS = ("ics", "csv", "json", "toml")
 MAX_BYTES = 50 * 1024 * 1024
@@ -83,7 +91,7 @@ class Source(NamedTuple):
 # --- reading the source ------------------------------------------------------------------
 
 
-def read_source(source: str, fmt: str | None, timeout: float, progress: bool = True) -> Source:
+def read_source(source: str, fmt: str | None, timeout: float) -> Source:
     """The bytes of a path, an http(s) URL or ``-`` (standard input), and their format."""
     import sys
 
@@ -91,7 +99,7 @@ def read_source(source: str, fmt: str | None, timeout: float, progress: bool = T
     if source == "-":
         name, data = "standard input", sys.stdin.buffer.read(MAX_BYTES + 1)
     elif source.lower().startswith(("http://", "https://", "webcal://")):
-        name, data, kind = _fetch(source, timeout, progress)
+        name, data, kind = _fetch(source, timeout)
     else:
         name, data = Path(source).name, _read_file(Path(source))
     if len(data) > MAX_BYTES:
@@ -113,7 +121,7 @@ def _read_file(path: Path) -> bytes:
         raise FundwatchError(f"cannot read {path}: {exc.strerror}") from None
 
 
-def _fetch(url: str, timeout: float, progress: bool) -> tuple[str, bytes, str | None]:
+def _fetch(url: str, timeout: float) -> tuple[str, bytes, str | None]:
     """GET ``url`` (webcal:// is https://); errors name the host only, as URLs of
     private calendar feeds carry a secret."""
     import httpx
@@ -123,7 +131,7 @@ def _fetch(url: str, timeout: float, progress: bool) -> tuple[str, bytes, str | 
     if url.lower().startswith("webcal://"):
         url = "https://" + url[len("webcal://") :]
     net.check_url(url, "import URL")
-    line = net.Progress(f"Fetching from {net.host(url)}…", progress)
+    line = net.Progress(f"Fetching from {net.host(url)}…", enabled=True)
     try:
         # a URL that moves is followed: calendar feeds do
         with (
@@ -145,11 +153,6 @@ def _fetch(url: str, timeout: float, progress: bool) -> tuple[str, bytes, str | 
                 size += len(chunk)
                 if size > MAX_BYTES:
                     break
-    except httpx.ReadTimeout:
-        raise FundwatchError(
-            f"server at {net.host(url)} did not answer within {timeout:g} s",
-            hint="try again later, or set FUNDWATCH_PORTAL_TIMEOUT",
-        ) from None
     except httpx.HTTPError as exc:
         raise net.failure(exc, url) from None
     finally:
@@ -174,8 +177,8 @@ def _format_of(path: str, content_type: str | None, data: bytes, name: str) -> s
         return EXTENSIONS[suffix]
     if content_type in CONTENT_TYPES:
         return CONTENT_TYPES[content_type]
-    text = decode(data, name)
-    head = text.lstrip()[:4096]
+    _check_text(data, name)  # the whole is decoded once, when it is read
+    head = data[:8192].decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
     if head.upper().startswith("BEGIN:VCALENDAR"):
         return "ics"
     if head.startswith(("[", "{")):
@@ -188,22 +191,27 @@ def _format_of(path: str, content_type: str | None, data: bytes, name: str) -> s
     return "csv"
 
 
-def decode(data: bytes, name: str) -> str:
-    """Text from bytes as spreadsheets and calendars save it: UTF-8 (with or without a
-    BOM), UTF-16 with a BOM (Excel's "Unicode text"), else Windows-1252 (Excel's
-    "CSV" on a European Windows). A binary file is an error."""
+def _check_text(data: bytes, name: str) -> None:
+    """A workbook or a binary file is an error; UTF-16 (with its BOM) is text."""
     if data.startswith(b"PK\x03\x04"):
         raise FundwatchError(
             f"{name} is a spreadsheet workbook (.xlsx or .ods), not text",
             hint="save it as CSV from your spreadsheet (File > Save as > CSV), then import that",
         )
+    if b"\x00" in data[:65536] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FundwatchError(f"{name} is not a text file", hint="import a CSV, ICS, JSON or TOML")
+
+
+def decode(data: bytes, name: str) -> str:
+    """Text from bytes as spreadsheets and calendars save it: UTF-8 (with or without a
+    BOM), UTF-16 with a BOM (Excel's "Unicode text"), else Windows-1252 (Excel's
+    "CSV" on a European Windows). A binary file is an error."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             pass
-    if b"\x00" in data[:65536]:
-        raise FundwatchError(f"{name} is not a text file", hint="import a CSV, ICS, JSON or TOML")
+    _check_text(data, name)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -364,8 +372,6 @@ def _json_row(item: dict[str, Any], where: str, default_tz: str) -> Incoming:
 
 
 def _valid_id(call_id: str | None) -> bool:
-    from fundwatch.model import ID_PATTERN
-
     return call_id is not None and ID_PATTERN.fullmatch(call_id) is not None
 
 
@@ -406,12 +412,8 @@ class Outcome(NamedTuple):
         return f"{head}: {'; '.join(self.texts)}"
 
 
-def _instant(d: Deadline) -> datetime | date:
-    return d.utc if d.utc is not None else d.at
-
-
 def _title_key(call: Call) -> tuple[str, datetime | date | None]:
-    first = _instant(call.deadlines[0]) if call.deadlines else None
+    first = call.deadlines[0].instant if call.deadlines else None
     return " ".join(call.title.casefold().split()), first
 
 
@@ -465,13 +467,13 @@ def merge(
     from fundwatch.changes import restamp
 
     result = list(calls)
-    place = {c.id: i for i, c in enumerate(result)}
+    place = {c.id: i for i, c in enumerate(result)}  # also the ids taken
     index = _Index(result)
     outcomes: list[Outcome] = []
     for new in incoming:
         found = index.match(new)
         if found is None:
-            call = _new_call(new, set(place), clock)
+            call = _new_call(new, place.keys(), clock)
             place[call.id] = len(result)
             result.append(call)
             index.add(call)
@@ -489,7 +491,7 @@ def merge(
     return result, outcomes
 
 
-def _new_call(new: Incoming, taken: set[str], clock: Clock) -> Call:
+def _new_call(new: Incoming, taken: Container[str], clock: Clock) -> Call:
     from fundwatch.changes import restamp
 
     call = new.call
@@ -499,13 +501,6 @@ def _new_call(new: Incoming, taken: set[str], clock: Clock) -> Call:
         extra["uid"] = new.uid
     call = call.replace(id=unique_id(base, taken), extra=extra)
     return restamp(call, clock.now)
-
-
-def _in_zone(value: When, from_tz: str, to_tz: str) -> When:
-    """A local date-time restated in another zone (the same instant); dates as they are."""
-    if not isinstance(value, datetime) or from_tz == to_tz:
-        return value
-    return localize(value, from_tz).astimezone(zone(to_tz)).replace(tzinfo=None)
 
 
 def updated_call(old: Call, new: Incoming, clock: Clock) -> tuple[Call, list[str]]:
@@ -530,7 +525,7 @@ def updated_call(old: Call, new: Incoming, clock: Clock) -> tuple[Call, list[str
             texts.append(f"{key} {'changed' if was is not None else 'added'}")
             changes[key] = value
     if inc.opens is not None:
-        opens = _in_zone(inc.opens, inc.timezone, old.timezone)
+        opens = restate(inc.opens, inc.timezone, old.timezone)
         if opens != old.opens:
             texts.append(_opening_text(old.opens, opens))
             changes["opens"] = opens
@@ -554,24 +549,22 @@ def _merged_deadlines(old: Call, inc: Call, clock: Clock) -> tuple[tuple[Deadlin
     source no longer lists (a feed that shows only what is to come, say)."""
     from fundwatch.sync import _deadline_changes, is_portal_deadline
 
-    exact = {(_instant(d), d.label): d for d in old.deadlines}
+    exact = {(d.instant, d.label): d for d in old.deadlines}
     by_instant: dict[Any, Deadline] = {}
     for d in old.deadlines:
-        by_instant.setdefault(_instant(d), d)
+        by_instant.setdefault(d.instant, d)
     theirs: list[Deadline] = []
     for d in inc.deadlines:
         tz = old.timezone if d.timezone == inc.timezone else d.timezone
-        mine = exact.get((_instant(d), d.label))
+        mine = exact.get((d.instant, d.label))
         if mine is None and d.label is None:  # a source without labels keeps ours
-            mine = by_instant.get(_instant(d))
+            mine = by_instant.get(d.instant)
         if mine is not None:  # the same moment: as the watchlist writes it
             theirs.append(mine)
         else:
-            theirs.append(Deadline(_in_zone(d.at, d.timezone, tz), tz, d.label, d.extra))
+            theirs.append(Deadline(restate(d.at, d.timezone, tz), tz, d.label, d.extra))
     theirs_list = list(sort_deadlines(theirs))
-    if theirs_list == list(old.deadlines):
-        return old.deadlines, []
-    instants = {_instant(d) for d in theirs_list}
+    instants = {d.instant for d in theirs_list}
     labels = {d.label for d in theirs_list if d.label}
 
     def own(d: Deadline) -> bool:
@@ -582,7 +575,7 @@ def _merged_deadlines(old: Call, inc: Call, clock: Clock) -> tuple[tuple[Deadlin
     kept = [
         d
         for d in old.deadlines
-        if _instant(d) not in instants and ((own(d) and d.label not in labels) or d.passed(clock))
+        if d.instant not in instants and ((own(d) and d.label not in labels) or d.passed(clock))
     ]
     merged = sort_deadlines([*theirs_list, *kept])
     if list(merged) == list(old.deadlines):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Container
 from datetime import UTC, date, datetime, time
 from typing import Any, Self
 
@@ -88,6 +89,12 @@ class Deadline(Record):
     @property
     def all_day(self) -> bool:
         return not isinstance(self.at, datetime)
+
+    @property
+    def instant(self) -> datetime | date:
+        """What the deadline means, whatever zone it is written in: its instant (UTC),
+        or the date of an all-day one. 11:00 New York and 17:00 Brussels are one."""
+        return self.utc if self.utc is not None else self.at
 
     @property
     def local(self) -> When:
@@ -279,14 +286,16 @@ def stable_slug(text: str, limit: int = 60) -> str:
     import hashlib
 
     slug = slugify(text, limit)
-    folded = unicodedata.normalize("NFKD", _romanised(text))
-    if all(ch.isascii() or not ch.isalnum() for ch in folded):
+    folded = _romanised(text)
+    # Latin letters a slug cannot spell (ł, ß, ø) are left out as before: their UIDs
+    # stay what earlier exports made them
+    if all(not ch.isalpha() or unicodedata.name(ch, "").startswith("LATIN") for ch in folded):
         return slug
     digest = hashlib.blake2b(text.strip().encode(), digest_size=4).hexdigest()
     return digest if slug == "call" else f"{slug}-{digest}"
 
 
-def unique_id(base: str, taken: set[str] | frozenset[str]) -> str:
+def unique_id(base: str, taken: Container[str]) -> str:
     if base not in taken:
         return base
     n = 2

@@ -244,6 +244,13 @@ def _seconds(value: float | None) -> str:
     return f"{value:g} s" if value is not None else "the time allowed"
 
 
+def _method_of(exc: BaseException) -> str:
+    try:
+        return str(exc.request.method)  # type: ignore[attr-defined]
+    except (AttributeError, RuntimeError):  # httpx raises RuntimeError when it has none
+        return ""
+
+
 def _timeout_of(exc: BaseException, kind: str) -> float | None:
     try:
         value = exc.request.extensions["timeout"][kind]  # type: ignore[attr-defined]
@@ -261,9 +268,13 @@ def _exception_failure(exc: BaseException, url: str, where: str) -> FundwatchErr
             hint="check your network or proxy, or try again later",
         )
     if isinstance(exc, httpx.ReadTimeout):
+        # a GET changes nothing on the server; a POST (a chat message) may have landed
+        safe = _method_of(exc) in ("GET", "HEAD")
         return FundwatchError(
             f"{where} did not answer within {_seconds(_timeout_of(exc, 'read'))}",
-            hint="the message may or may not have arrived; try again later",
+            hint="try again later"
+            if safe
+            else "the message may or may not have arrived; try again later",
         )
     if isinstance(exc, httpx.WriteTimeout):
         return FundwatchError(
@@ -343,6 +354,8 @@ class Progress:
         self.lock = threading.Lock()
         self.closed = False
         self.timer: threading.Timer | None = None
+        from fundwatch.render import is_terminal
+
         if enabled and is_terminal(self.stream):
             self.timer = threading.Timer(after, self._start)
             self.timer.daemon = True
@@ -372,10 +385,3 @@ class Progress:
             if self.shown is not None:
                 self.shown.stop()
                 self.shown = None
-
-
-def is_terminal(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False

@@ -652,12 +652,14 @@ def commit(path: Path, old: bytes | None, new: bytes) -> bool:
 def _remove_leftovers(path: Path) -> None:
     """Temporary files of writers that were killed mid-write: every write happens under
     the lock, so while we hold it, any such file is a dead writer's."""
-    from glob import escape
-
     real = Path(os.path.realpath(path))
-    for leftover in real.parent.glob(f".{escape(real.name)}.*.tmp"):
-        with suppress(OSError):
-            leftover.unlink()
+    # atomic_write's names for the watchlist and its backup: .calls.toml[.bak].XXXXXXXX.tmp
+    ours = re.compile(rf"\.{re.escape(real.name)}(\.bak)?\.[a-z0-9_]{{8}}\.tmp")
+    with suppress(OSError):
+        for leftover in real.parent.iterdir():
+            if ours.fullmatch(leftover.name):
+                with suppress(OSError):
+                    leftover.unlink()
 
 
 @contextmanager

@@ -50,12 +50,6 @@ def _day(value: date | datetime | None) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
-def _instant(d: Deadline) -> datetime | date:
-    """What a deadline means, whatever zone it is written in: its instant (UTC), or the
-    date of an all-day one. 11:00 in New York and 17:00 in Brussels are one deadline."""
-    return d.utc if d.utc is not None else d.at
-
-
 def _deadline_changes(old: Sequence[Deadline], new: Sequence[Deadline]) -> list[str]:
     """What became of the deadlines, in words, compared by instant.
 
@@ -72,11 +66,11 @@ def _deadline_changes(old: Sequence[Deadline], new: Sequence[Deadline]) -> list[
             texts += [*map(_gone, gone), *map(_new, added)]
     if texts:
         return texts
-    labels = {_instant(d): d.label for d in old}
+    labels = {d.instant: d.label for d in old}
     return [
         f"deadline of {_when(d)} now labelled '{d.label or ''}'"
         for d in sort_deadlines(list(new))
-        if labels.get(_instant(d), d.label) != d.label
+        if labels.get(d.instant, d.label) != d.label
     ]
 
 
@@ -85,16 +79,16 @@ def _between_kept(
 ) -> list[tuple[list[Deadline], list[Deadline]]]:
     """The deadlines gone and the new ones in each stretch between deadlines (instants)
     both sides have, in time order: [before the first kept one, ..., after the last]."""
-    kept = {_instant(d) for d in old} & {_instant(d) for d in new}
+    kept = {d.instant for d in old} & {d.instant for d in new}
 
     def stretches(deadlines: Sequence[Deadline]) -> list[list[Deadline]]:
         out: list[list[Deadline]] = [[]]
         passed: set[datetime | date] = set()  # a kept instant written twice ends one stretch
         for d in sort_deadlines(list(deadlines)):
-            if _instant(d) not in kept:
+            if d.instant not in kept:
                 out[-1].append(d)
-            elif _instant(d) not in passed:
-                passed.add(_instant(d))
+            elif d.instant not in passed:
+                passed.add(d.instant)
                 out.append([])
         return out
 
@@ -120,10 +114,10 @@ def _gone(d: Deadline) -> str:
 def _as_written(mine: Sequence[Deadline], theirs: Sequence[Deadline]) -> tuple[Deadline, ...]:
     """The portal's deadlines, those at an instant the watchlist has already written as
     the watchlist writes them (the user's zone and keys), with the portal's label."""
-    by_instant = {_instant(d): d for d in mine}
+    by_instant = {d.instant: d for d in mine}
     out = []
     for d in theirs:
-        own = by_instant.get(_instant(d))
+        own = by_instant.get(d.instant)
         out.append(d if own is None else own.replace(label=d.label))
     return sort_deadlines(out)
 

@@ -402,6 +402,14 @@ def localize(value: When, tz_name: str) -> datetime:
     return value.replace(tzinfo=zone(tz_name))
 
 
+def restate(value: When, from_tz: str, to_tz: str) -> When:
+    """A local date-time of one zone as the wall time of another (the same instant);
+    a date stays as it is."""
+    if not isinstance(value, datetime) or from_tz == to_tz:
+        return value
+    return localize(value, from_tz).astimezone(zone(to_tz)).replace(tzinfo=None)
+
+
 def iso(value: When | None) -> str | None:
     """ISO 8601 for JSON: aware date-times with their offset, dates plain."""
     if value is None:
