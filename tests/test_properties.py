@@ -147,9 +147,8 @@ def test_csv_cells_read_back_and_none_runs_as_a_formula(items):
         for cell in row:
             assert not cell.lstrip(" ").startswith(FORMULA)
         got = row[header.index("title")]
-        assert got == (
-            "'" + call.title if call.title.lstrip(" ").startswith(FORMULA) else call.title
-        )
+        formula = call.title.lstrip("'").lstrip(" ").startswith(FORMULA)
+        assert got == ("'" + call.title if formula else call.title)
 
 
 def _plain(value: str) -> str:
@@ -162,11 +161,13 @@ def _csv_safe(call: Call) -> Call:
     fields = {k: _plain(getattr(call, k)) for k in ("title", "programme", "url", "notes")
               if getattr(call, k) is not None}  # fmt: skip
     if isinstance(call.budget, str):
-        fields["budget"] = _plain(call.budget).lstrip("0123456789._") or "x"
+        fields["budget"] = "EUR " + _plain(call.budget)  # text, not a number
     tags = tuple(dict.fromkeys(_plain(t.replace(";", "").replace(",", "").replace("\n", ""))
                                for t in call.tags))  # fmt: skip
-    labels = [d.replace(label=_plain(d.label).replace(";", "").replace("\n", "") + "·")
-              if d.label else d for d in call.deadlines]  # fmt: skip
+    labels = [
+        d.replace(label=_plain(d.label.replace(";", "").replace("\n", "")) + "·") if d.label else d
+        for d in call.deadlines
+    ]
     return call.replace(**fields, tags=tags, deadlines=tuple(labels))
 
 

@@ -86,7 +86,9 @@ def csv_cell(value: Any) -> Any:
     if isinstance(value, int | float):
         return value
     text = str(value)
-    if text.startswith(_FORMULA_START) or text.lstrip(" ").startswith(_FORMULA_START):
+    # after any apostrophes of its own: "'=1" gets one more, so that it reads back as
+    # written (`import` takes one apostrophe off what it finds before a formula)
+    if text.lstrip("'").lstrip(" ").startswith(_FORMULA_START):
         return "'" + text
     return text
 

@@ -178,7 +178,7 @@ def _cell(row: list[str], where: dict[str, int], field: str) -> str:
         return ""
     value = row[i].strip()
     # our own CSV puts an apostrophe before what a spreadsheet would run as a formula
-    if value.startswith("'") and value[1:].lstrip(" ").startswith(_FORMULA):
+    if value.startswith("'") and value.lstrip("'").lstrip(" ").startswith(_FORMULA):
         value = value[1:]
     return value
 
