@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from hypothesis import settings
 from localserver import Server
+
+# CI runs the property tests on the same examples each time (a new failing example is
+# found by a developer's run, not by a run that decides whether a change lands)
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
