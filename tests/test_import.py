@@ -34,6 +34,12 @@ def ats(call: dict) -> list[tuple[str, str | None]]:
     return [(d["at"], d["label"]) for d in call["deadlines"]]
 
 
+def calendar(path: Path, *lines: str) -> Path:
+    """An iCalendar file of these content lines (CRLF endings, as calendars write them)."""
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8", newline="")
+    return path
+
+
 def pipe(fw_env, *args: str, data: bytes) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [sys.executable, "-m", "fundwatch", *args],
@@ -610,12 +616,10 @@ def test_same_title_and_deadline_with_other_identifiers_are_two_calls(fw, tmp_pa
 
 
 def test_a_recurring_event_in_utc_repeats_in_utc(fw, tmp_path):
-    src = tmp_path / "utc.ics"
-    src.write_text(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nX-WR-TIMEZONE:Europe/Brussels\r\nBEGIN:VEVENT\r\n"
-        "UID:weekly@x\r\nDTSTART:20251022T150000Z\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\n"
-        "SUMMARY:Weekly call\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-        encoding="utf-8", newline="",
+    src = calendar(
+        tmp_path / "utc.ics", "BEGIN:VCALENDAR", "VERSION:2.0", "X-WR-TIMEZONE:Europe/Brussels",
+        "BEGIN:VEVENT", "UID:weekly@x", "DTSTART:20251022T150000Z", "RRULE:FREQ=WEEKLY;COUNT=3",
+        "SUMMARY:Weekly call", "END:VEVENT", "END:VCALENDAR",
     )  # fmt: skip
     assert fw("import", str(src), *AS_OF).code == 0
     (call,) = listed(fw).values()
@@ -628,12 +632,10 @@ def test_a_recurring_event_in_utc_repeats_in_utc(fw, tmp_path):
 
 
 def test_until_as_a_date_includes_that_day(fw, tmp_path):
-    src = tmp_path / "until.ics"
-    src.write_text(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:u@x\r\n"
-        "DTSTART;TZID=Europe/Brussels:20260101T170000\r\nRRULE:FREQ=WEEKLY;UNTIL=20260115\r\n"
-        "SUMMARY:Until\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-        encoding="utf-8", newline="",
+    src = calendar(
+        tmp_path / "until.ics", "BEGIN:VCALENDAR", "VERSION:2.0", "BEGIN:VEVENT", "UID:u@x",
+        "DTSTART;TZID=Europe/Brussels:20260101T170000", "RRULE:FREQ=WEEKLY;UNTIL=20260115",
+        "SUMMARY:Until", "END:VEVENT", "END:VCALENDAR",
     )  # fmt: skip
     assert fw("import", str(src), *AS_OF).code == 0
     (call,) = listed(fw).values()
@@ -643,13 +645,12 @@ def test_until_as_a_date_includes_that_day(fw, tmp_path):
 
 
 def test_tasks_without_a_date_are_left_out(fw, tmp_path):
-    src = tmp_path / "tb.ics"
-    src.write_text(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:e@x\r\nDTSTART;VALUE=DATE:20260301"
-        "\r\nSUMMARY:Event\r\nEND:VEVENT\r\nBEGIN:VTODO\r\nUID:t1@x\r\nDUE;VALUE=DATE:20260302\r\n"
-        "SUMMARY:Task with a date\r\nEND:VTODO\r\nBEGIN:VTODO\r\nUID:t2@x\r\n"
-        "SUMMARY:A todo without dates\r\nEND:VTODO\r\nEND:VCALENDAR\r\n",
-        encoding="utf-8", newline="",
+    src = calendar(
+        tmp_path / "tb.ics", "BEGIN:VCALENDAR", "VERSION:2.0",
+        "BEGIN:VEVENT", "UID:e@x", "DTSTART;VALUE=DATE:20260301", "SUMMARY:Event", "END:VEVENT",
+        "BEGIN:VTODO", "UID:t1@x", "DUE;VALUE=DATE:20260302", "SUMMARY:Task with a date",
+        "END:VTODO", "BEGIN:VTODO", "UID:t2@x", "SUMMARY:A todo without dates", "END:VTODO",
+        "END:VCALENDAR",
     )  # fmt: skip
     r = fw("import", str(src), *AS_OF)
     assert r.code == 0, r.err
