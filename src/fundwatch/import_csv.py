@@ -16,7 +16,6 @@ import io
 import re
 from collections.abc import Sequence
 from datetime import time
-from typing import Any
 
 from fundwatch.errors import BadValue, FundwatchError
 from fundwatch.importing import Gathered, Incoming
@@ -238,6 +237,8 @@ def _row(
     opens = _cell(row, where, "opens")
     tags = [t.strip() for t in re.split(r"[,;\n]", _cell(row, where, "tags")) if t.strip()]
     budget = _cell(row, where, "budget")
+    from fundwatch.changes import parse_budget  # changes imports dataclasses: lazily
+
     call = Call(
         id=call_id or slugify(title),
         title=title,
@@ -248,7 +249,7 @@ def _row(
         opens=when("opens", opens) if opens else None,
         timezone=tz,
         tags=tuple(dict.fromkeys(tags)),
-        budget=_budget(budget) if budget else None,
+        budget=parse_budget(budget) if budget else None,
         notes=_cell(row, where, "notes") or None,
         state=state,
     )
@@ -266,9 +267,3 @@ def _labelled(text: str, tz: str, default_time: time | None) -> tuple[str, When]
             except BadValue:
                 continue
     return None
-
-
-def _budget(text: str) -> Any:
-    from fundwatch.changes import parse_budget
-
-    return parse_budget(text)
