@@ -30,7 +30,7 @@ def naive_calendar(calls, clock, options) -> bytes:  # type: ignore[no-untyped-d
 
     from icalendar import Alarm, Calendar, Event
 
-    from fundwatch import ics
+    from fundwatch.output import calendar as ics
 
     cal = Calendar()
     cal.add("prodid", "-//fundwatch//bench//EN")
@@ -84,8 +84,9 @@ def main() -> None:
             times.append(time.perf_counter() - t)
 
         os.environ.update(FUNDWATCH_CACHE_DIR=str(work / "cache"))
-        from fundwatch import ics, store
-        from fundwatch.timeutil import Clock, parse_duration
+        from fundwatch.domain.timeutil import Clock, parse_duration
+        from fundwatch.output import calendar as ics
+        from fundwatch.storage import store
 
         calls = store.load(path).calls
         clock = Clock(datetime(2025, 10, 8, tzinfo=Clock.at("UTC").tz), "UTC")

@@ -3,7 +3,7 @@
 
 A local server on 127.0.0.1 plays the portal's search API: it reads the multipart
 `query` part, answers the identifiers asked for (rows shaped like
-../shared/fixtures/sedia-search-page.json) and waits 100 ms before each answer.
+tests/fixtures/sedia-search-page.json) and waits 100 ms before each answer.
 
     python bench/bench_sync.py [--topics 200] [--delay 0.1]
 
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "sedia-search-page.json"
+FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "sedia-search-page.json"
 
 
 def serve(delay: float, template: dict[str, Any], counter: list[int]) -> ThreadingHTTPServer:

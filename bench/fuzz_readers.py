@@ -8,7 +8,7 @@ another exception (which the CLI would report as "unexpected ... please report i
 Readers: the watchlist (TOML, as `check` and every command read it), the settings,
 `import` of CSV, iCalendar, JSON and TOML (read, then merged into a watchlist), and
 the portal's search answers and bulk file. Inputs: the seeds below (real-looking files
-and the portal fixtures of ../shared/fixtures) mutated byte by byte and, for JSON,
+and the portal fixtures of tests/fixtures) mutated byte by byte and, for JSON,
 value by value, plus random bytes. Failures are saved under bench/.work/fuzz/.
 tests/test_fuzz.py runs a short round of the same.
 """
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT.parent / "shared" / "fixtures"
+FIXTURES = ROOT / "tests" / "fixtures"
 WORK = ROOT / "bench" / ".work" / "fuzz"
 SPICE = [b'"', b"'", b";", b",", b"=", b":", b"\n", b"\r\n", b"\\", b"{", b"}", b"[", b"]",
          b"[[calls]]", b"\x00", b"\xff", b"\xc3", b"-", b"+", b"T", b"Z", b"9999", b"0000",
@@ -38,9 +38,10 @@ SPICE = [b'"', b"'", b";", b",", b"=", b":", b"\n", b"\r\n", b"\\", b"{", b"}", 
 
 def seeds() -> dict[str, list[bytes]]:
     """Inputs each reader is meant for, made the way fundwatch and its peers write them."""
-    from fundwatch import formats, ics
-    from fundwatch.store import parse
-    from fundwatch.timeutil import Clock
+    from fundwatch.domain.timeutil import Clock
+    from fundwatch.output import calendar as ics
+    from fundwatch.output import tables as formats
+    from fundwatch.storage.codec import parse
 
     sample = (ROOT / "data" / "calls.toml").read_bytes()
     clock = Clock(datetime(2025, 10, 8, tzinfo=UTC), "Europe/Brussels")
@@ -74,9 +75,12 @@ def seeds() -> dict[str, list[bytes]]:
 
 
 def _readers(tmp: Path) -> dict[str, Callable[[bytes], Any]]:
-    from fundwatch import importing, portal, store
-    from fundwatch.settings import load_settings
-    from fundwatch.timeutil import Clock
+    from fundwatch.domain.timeutil import Clock
+    from fundwatch.importers import merge, reader
+    from fundwatch.importers.source import Source
+    from fundwatch.portal import topics as portal
+    from fundwatch.storage import store
+    from fundwatch.storage.settings import load_settings
 
     clock = Clock(datetime(2025, 10, 8, tzinfo=UTC), "Europe/Brussels")
 
@@ -92,9 +96,9 @@ def _readers(tmp: Path) -> dict[str, Callable[[bytes], Any]]:
 
     def importer(fmt: str) -> Callable[[bytes], Any]:
         def read(data: bytes) -> Any:
-            source = importing.Source("input", data, fmt)
-            incoming = importing.read_calls(source, clock, "Europe/Brussels", None)
-            return importing.merge([], incoming, clock)
+            source = Source("input", data, fmt)
+            incoming = reader.read_calls(source, clock, "Europe/Brussels", None)
+            return merge.merge([], incoming, clock)
 
         return read
 
@@ -178,7 +182,7 @@ def inputs(reader: str, seed_data: list[bytes], n: int, rng: random.Random) -> l
 
 def run(n: int, seed: int, only: list[str] | None = None, save: bool = True) -> dict[str, Any]:
     """Feed ``n`` inputs to each reader; returns the figures and the failures."""
-    from fundwatch.errors import FundwatchError
+    from fundwatch.domain.errors import FundwatchError
 
     rng = random.Random(seed)
     results: dict[str, Any] = {}

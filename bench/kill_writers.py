@@ -56,7 +56,7 @@ def edit(env: dict[str, str], n: int) -> list[str]:
 
 def run(rounds: int, calls: int, seed: int) -> dict[str, Any]:
     """Figures: kills before the file changed, after it changed, torn files (0)."""
-    from fundwatch import store
+    from fundwatch.storage import codec, files
 
     rng = random.Random(seed)
     figures: dict[str, Any] = {"rounds": rounds, "old": 0, "new": 0, "torn": [], "bak_torn": 0}
@@ -80,14 +80,14 @@ def run(rounds: int, calls: int, seed: int) -> dict[str, Any]:
                 figures["old"] += 1
             else:
                 text = after.decode("utf-8", "replace")
-                watchlist, problems = store.parse(text, path)
+                watchlist, problems = codec.parse(text, path)
                 notes = watchlist.calls[0].notes if watchlist.calls else None
                 if problems or len(watchlist.calls) != calls or notes != f"round {n}":
                     figures["torn"].append(n)
                     continue
                 figures["new"] += 1
-            bak = store.backup_path(path)
-            if bak.exists() and store.parse(bak.read_text(encoding="utf-8"), bak)[1]:
+            bak = files.backup_path(path)
+            if bak.exists() and codec.parse(bak.read_text(encoding="utf-8"), bak)[1]:
                 figures["bak_torn"] += 1
         # the lock died with the last writer: the next command works
         done = subprocess.run(edit(env, rounds), env=env, capture_output=True, timeout=60)

@@ -2,7 +2,7 @@
 
 It records every request and answers from the test's script (the last answer
 repeats), or, when ``respond`` is set, from that function (``Portal`` is one: a
-stand-in for the Funding & Tenders search API over the rows of ../shared/fixtures).
+stand-in for the Funding & Tenders search API over the rows of tests/fixtures).
 Tests get one from the ``server`` fixture (conftest.py).
 """
 
@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 SECRET = "SECRET123"
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 class Answer(NamedTuple):
@@ -165,7 +165,7 @@ def fixture(name: str) -> Any:
 
 
 def search_rows() -> list[dict[str, Any]]:
-    """The result rows of ../shared/fixtures/sedia-search-page.json (a fresh copy)."""
+    """The result rows of tests/fixtures/sedia-search-page.json (a fresh copy)."""
     return copy.deepcopy(fixture("sedia-search-page.json")["results"])
 
 

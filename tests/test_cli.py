@@ -582,7 +582,7 @@ def test_config_shows_paths_and_only_the_webhook_host(fw, fw_env, tmp_path):
         f'deadline_time = "17:00"\nwebhook = "https://hooks.slack.com/services/{secret}"\n',
         encoding="utf-8",
     )
-    from fundwatch.settings import PORTAL_URL
+    from fundwatch.storage.settings import PORTAL_URL
 
     data = as_json(fw("config", "--format", "json", "--as-of", AS_OF))
     assert data == {

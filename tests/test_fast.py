@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fundwatch import fast
+from fundwatch.cli import fast
 
 EXTRA_CALLS = """
 [[calls]]

@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 import kill_writers
 
-from fundwatch import store
-from fundwatch.errors import WatchlistError
+from fundwatch.domain.errors import WatchlistError
+from fundwatch.storage import codec, store
 
 
 def test_fifty_writers_at_once_lose_nothing(fw_env, watchlist):
@@ -46,7 +46,7 @@ def test_fifty_writers_at_once_lose_nothing(fw_env, watchlist):
     ]
     results = [(*p.communicate(timeout=120), p.returncode) for p in procs]
     assert [code for _, _, code in results] == [0] * 50, [err for _, err, _ in results if err]
-    watched, problems = store.parse(watchlist.read_text(encoding="utf-8"), watchlist)
+    watched, problems = codec.parse(watchlist.read_text(encoding="utf-8"), watchlist)
     assert problems == []
     assert sorted(c.id for c in watched.calls) == [f"call-{n:02d}" for n in range(50)]
     assert not list(watchlist.parent.glob(".calls.toml.*.tmp"))
@@ -177,7 +177,7 @@ def _watchlist(folder: Path, mode: int) -> tuple[Path, bytes]:
 
 def _add(path: Path):
     def go() -> None:
-        from fundwatch.model import Call, Deadline
+        from fundwatch.domain.model import Call, Deadline
 
         with store.transaction(path) as watchlist:
             watchlist.calls.append(

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from localserver import Answer
 
-from fundwatch.importing import Incoming, merge
-from fundwatch.model import Call, Deadline
-from fundwatch.timeutil import Clock
+from fundwatch.domain.model import Call, Deadline
+from fundwatch.domain.timeutil import Clock
+from fundwatch.importers.base import Incoming
+from fundwatch.importers.merge import merge
 
 AS_OF = ("--as-of", "2025-10-08")
 

@@ -2,7 +2,7 @@
 
 ``server.answers(...)`` scripts the answers of one test (the last repeats);
 ``server.respond = Portal()`` makes the server a stand-in for the search API over the
-rows of ../shared/fixtures (filters, sort, pages). No test touches the internet.
+rows of tests/fixtures (filters, sort, pages). No test touches the internet.
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ import pytest
 from localserver import Answer, Portal, closed_port, json_answer, search_page, search_rows
 
 from fundwatch import __version__
-from fundwatch.errors import FundwatchError
+from fundwatch.domain.errors import FundwatchError
 from fundwatch.net import Progress
-from fundwatch.portal import STATUS_CODES
-from fundwatch.portal_client import (
+from fundwatch.portal.client import (
     TooManyPages,
     fetch_topics,
     programme_codes,
     search_pages,
     search_query,
 )
+from fundwatch.portal.topics import STATUS_CODES
 
 PATH = "/search-api/prod/rest/search"
 UA = "HORIZON-EIC-2025-UKRAINIANTECH-01-01"

@@ -1,7 +1,7 @@
 """Parsing the Funding & Tenders Portal's answers (no network): fundwatch.portal.
 
-The fixtures in ../shared/fixtures have the portal's exact shapes; edge cases are built
-by copying and changing them. Every "now" is a Clock made here.
+The fixtures in tests/fixtures (real portal answers) have the portal's exact shapes; edge
+cases are built by copying and changing them. Every "now" is a Clock made here.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from fundwatch.errors import FundwatchError
-from fundwatch.model import Call, Deadline
-from fundwatch.portal import (
+from fundwatch.domain.errors import FundwatchError
+from fundwatch.domain.model import Call, Deadline
+from fundwatch.domain.timeutil import Clock, zone
+from fundwatch.portal.topics import (
     PROGRAMMES,
     STATUS_CODES,
     Topic,
@@ -27,9 +28,8 @@ from fundwatch.portal import (
     parse_search_page,
     topic_to_call,
 )
-from fundwatch.timeutil import Clock, zone
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BRUSSELS = "Europe/Brussels"
 TOPIC_URL = "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/topic-details/"
 

@@ -18,11 +18,15 @@ import vobject
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from fundwatch import formats, ics, importing, store
-from fundwatch.errors import BadValue
-from fundwatch.model import Call, Deadline, sort_deadlines
-from fundwatch.query import call_rows
-from fundwatch.timeutil import Clock, check_exists
+from fundwatch.domain.errors import BadValue
+from fundwatch.domain.model import Call, Deadline, sort_deadlines
+from fundwatch.domain.query import call_rows
+from fundwatch.domain.timeutil import Clock, check_exists
+from fundwatch.importers import merge, reader
+from fundwatch.importers.source import Source
+from fundwatch.output import calendar as ics
+from fundwatch.output import tables as formats
+from fundwatch.storage import codec
 
 PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CLOCK = Clock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC), "Europe/Brussels")
@@ -90,11 +94,11 @@ watchlists = st.integers(1, 4).flatmap(lambda k: st.tuples(*(calls(n) for n in r
 @PROPERTY
 @given(watchlists)
 def test_the_watchlist_reads_back_exactly(items):
-    written = store.dumps(store.Watchlist(list(items)))
-    back, problems = store.parse(written, Path("calls.toml"))
+    written = codec.dumps(codec.Watchlist(list(items)))
+    back, problems = codec.parse(written, Path("calls.toml"))
     assert problems == []
     assert back.calls == list(items)
-    assert store.dumps(back) == written
+    assert codec.dumps(back) == written
 
 
 # --- iCalendar ---------------------------------------------------------------------------------
@@ -180,9 +184,9 @@ def test_our_csv_and_json_import_back_to_the_same_calls(items):
         ("csv", formats.calls_csv(as_csv, CLOCK), as_csv),
         ("json", formats.to_json([formats.call_record(c, CLOCK) for c in exact]), exact),
     ):
-        source = importing.Source("x", data.encode(), fmt)
-        incoming = importing.read_calls(source, CLOCK, "Europe/Brussels", None)
-        merged, outcomes = importing.merge(calls_, incoming, CLOCK)
+        source = Source("x", data.encode(), fmt)
+        incoming = reader.read_calls(source, CLOCK, "Europe/Brussels", None)
+        merged, outcomes = merge.merge(calls_, incoming, CLOCK)
         assert [o.kind for o in outcomes] == ["unchanged"] * len(calls_), fmt
         assert merged == calls_
 
@@ -245,9 +249,10 @@ class _Page(HTMLParser):
 @PROPERTY
 @given(watchlists)
 def test_the_reminder_page_holds_every_title_as_text_and_no_element_of_it(items):
-    from fundwatch import remind, report
-    from fundwatch.query import Filters
-    from fundwatch.timeutil import parse_duration
+    from fundwatch.domain import reminder as remind
+    from fundwatch.domain.query import Filters
+    from fundwatch.domain.timeutil import parse_duration
+    from fundwatch.output import report
 
     near = [
         c.replace(deadlines=(Deadline(datetime.combine(CLOCK.today + timedelta(days=n + 1),

@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from helpers import md_cells
 
-from fundwatch import report
-from fundwatch.model import Call, Deadline
-from fundwatch.query import Filters
-from fundwatch.remind import Change, Reminder, Week, build, sync_changes, week_span
-from fundwatch.timeutil import Clock, parse_duration
+from fundwatch.domain.model import Call, Deadline
+from fundwatch.domain.query import Filters
+from fundwatch.domain.reminder import Change, Reminder, Week, build, sync_changes, week_span
+from fundwatch.domain.timeutil import Clock, parse_duration
+from fundwatch.output import report
 
 BXL = "Europe/Brussels"
 KYIV = "Europe/Kyiv"

@@ -8,8 +8,8 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from fundwatch.errors import BadValue
-from fundwatch.settings import _platform_dir, load_settings
+from fundwatch.domain.errors import BadValue
+from fundwatch.storage.settings import _platform_dir, load_settings
 
 
 @pytest.mark.parametrize("kind", ["data", "config", "cache"])
@@ -55,7 +55,7 @@ def test_posix_tz_falls_back_to_the_system_zone(tmp_path, monkeypatch):
     monkeypatch.setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3")
     s = load_settings(tmp_path / "absent.toml")
     assert s.display_timezone  # a zone fundwatch can use, not an error
-    from fundwatch.timeutil import zone
+    from fundwatch.domain.timeutil import zone
 
     zone(s.display_timezone)
 

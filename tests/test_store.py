@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from fundwatch import cache, store
-from fundwatch.errors import WatchlistError
-from fundwatch.model import Call, Deadline, sort_deadlines
-from fundwatch.query import upcoming_rows
-from fundwatch.timeutil import Clock, Duration
+from fundwatch.domain.errors import WatchlistError
+from fundwatch.domain.model import Call, Deadline, sort_deadlines
+from fundwatch.domain.query import upcoming_rows
+from fundwatch.domain.timeutil import Clock, Duration
+from fundwatch.storage import cache, codec, files, store
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "calls.toml"
@@ -41,13 +41,13 @@ def line_of(text: str, needle: str, occurrence: int = 1) -> int:
     return hits[occurrence - 1]
 
 
-def parse_ok(text: str, path: Path = Path("calls.toml")) -> store.Watchlist:
-    watchlist, problems = store.parse(text, path)
+def parse_ok(text: str, path: Path = Path("calls.toml")) -> codec.Watchlist:
+    watchlist, problems = codec.parse(text, path)
     assert problems == []
     return watchlist
 
 
-def by_id(watchlist: store.Watchlist) -> dict[str, Call]:
+def by_id(watchlist: codec.Watchlist) -> dict[str, Call]:
     return {c.id: c for c in watchlist.calls}
 
 
@@ -75,7 +75,7 @@ def leftovers(folder: Path) -> list[str]:
 def test_sample_round_trip_keeps_every_field(sample: Path) -> None:
     text = sample.read_text(encoding="utf-8")
     first = parse_ok(text)
-    dumped = store.dumps(first)
+    dumped = codec.dumps(first)
     second = parse_ok(dumped)
 
     assert [c.id for c in first.calls] == [
@@ -126,11 +126,11 @@ def test_sample_round_trip_keeps_every_field(sample: Path) -> None:
     assert acc.deadlines[0].utc == datetime(2026, 1, 7, 16, 0, tzinfo=UTC)
 
     # stable output: writing what was read back gives the same bytes
-    assert store.dumps(second) == dumped
+    assert codec.dumps(second) == dumped
 
 
 def test_dumps_single_deadline_is_one_line_and_several_are_inline_tables(sample: Path) -> None:
-    dumped = store.dumps(parse_ok(sample.read_text(encoding="utf-8")))
+    dumped = codec.dumps(parse_ok(sample.read_text(encoding="utf-8")))
     assert "\ndeadline = 2025-11-26 17:00:00\n" in dumped
     assert dumped.count("\ndeadline = ") == 4
     assert (
@@ -161,7 +161,7 @@ def test_dumps_forms_for_all_day_and_other_zone_deadlines() -> None:
         ),
         timezone=BXL,
     )
-    text = store.dumps(store.Watchlist([call, two]))
+    text = codec.dumps(codec.Watchlist([call, two]))
     assert "\ndeadline = 2026-06-30\n" in text
     assert (
         "\ndeadlines = [\n"
@@ -172,7 +172,7 @@ def test_dumps_forms_for_all_day_and_other_zone_deadlines() -> None:
     again = parse_ok(text)
     assert again.calls == [call, two]
     assert again.calls[0].deadlines[0].all_day
-    assert store.dumps(again) == text
+    assert codec.dumps(again) == text
 
 
 # --- 2. unknown keys survive a rewrite --------------------------------------------------
@@ -208,7 +208,7 @@ UNKNOWN = toml(
 )
 
 
-def _check_unknown_keys(watchlist: store.Watchlist) -> None:
+def _check_unknown_keys(watchlist: codec.Watchlist) -> None:
     assert watchlist.extra == {"owner": "Cluster Alpha"}
     calls = by_id(watchlist)
     assert calls["a"].extra == {
@@ -225,14 +225,14 @@ def test_unknown_keys_are_read() -> None:
 
 
 def test_unknown_keys_survive_dumps() -> None:
-    dumped = store.dumps(parse_ok(UNKNOWN))
+    dumped = codec.dumps(parse_ok(UNKNOWN))
     _check_unknown_keys(parse_ok(dumped))
     assert 'owner = "Cluster Alpha"' in dumped
     assert "priority = 2" in dumped
     assert "[calls.portal]" in dumped
     # the one deadline with an unknown key cannot use the one-line form
     assert '{ at = 2026-04-01 12:00:00, room = "B-12" }' in dumped
-    assert store.dumps(parse_ok(dumped)) == dumped
+    assert codec.dumps(parse_ok(dumped)) == dumped
 
 
 def test_unknown_keys_survive_a_transaction(watchlist: Path) -> None:
@@ -304,7 +304,7 @@ def test_hand_written_forms_are_accepted() -> None:
         """
     )
     w = parse_ok(text)
-    assert w.version == store.FORMAT_VERSION  # no version key: accepted as the current one
+    assert w.version == codec.FORMAT_VERSION  # no version key: accepted as the current one
     calls = by_id(w)
     assert list(calls) == [
         "all-day", "local", "utc", "kyiv", "typed", "typed-date", "expanding-investment-ecosystems",
@@ -338,7 +338,7 @@ def test_hand_written_forms_are_accepted() -> None:
     assert calls["expanding-investment-ecosystems"].title == "Expanding Investment Ecosystems"
 
     # written back in canonical form: TOML date-times, version, and the derived id
-    dumped = store.dumps(w)
+    dumped = codec.dumps(w)
     assert dumped.startswith("version = 1\n")
     assert '\nid = "expanding-investment-ecosystems"\n' in dumped
     assert "\ndeadline = 2025-11-26 17:00:00\n" in dumped
@@ -381,7 +381,7 @@ def test_derived_id_does_not_take_an_explicit_id_written_later() -> None:
         deadline = 2026-02-20T17:00:00
         """
     )
-    w, problems = store.parse(text, Path("calls.toml"))
+    w, problems = codec.parse(text, Path("calls.toml"))
     assert problems == []
     assert [(c.id, c.title) for c in w.calls] == [("foo-2", "Foo"), ("foo", "The real foo")]
 
@@ -468,7 +468,7 @@ MALFORMED = {
 @pytest.mark.parametrize("case", sorted(MALFORMED))
 def test_parse_reports_problem_with_its_line(case: str) -> None:
     text, (needle, occurrence), words = MALFORMED[case]
-    _, problems = store.parse(text, Path("calls.toml"))
+    _, problems = codec.parse(text, Path("calls.toml"))
     assert len(problems) == 1, problems
     assert problems[0].line == line_of(text, needle, occurrence)
     assert words in problems[0].message
@@ -497,7 +497,7 @@ def test_line_numbers_are_right_after_multiline_notes() -> None:
         'timezone = "Mars/Olympus"',
         "deadline = 2026-01-20T17:00:00",
     )
-    _, problems = store.parse(text, Path("calls.toml"))
+    _, problems = codec.parse(text, Path("calls.toml"))
     assert [p.line for p in problems] == [line_of(text, '"Mars/Olympus"')]
 
 
@@ -571,7 +571,7 @@ def _every_problem_file() -> tuple[str, list[int]]:
 
 def test_parse_reports_every_problem() -> None:
     text, lines = _every_problem_file()
-    _, problems = store.parse(text, Path("calls.toml"))
+    _, problems = codec.parse(text, Path("calls.toml"))
     assert [p.line for p in problems] == lines
 
 
@@ -633,7 +633,7 @@ def test_transaction_keeps_backup_mode_and_leaves_no_temp_files(sample: Path) ->
         w.remove("eic-ukrainian-tech")
     first = sample.read_bytes()
     assert first != original
-    assert store.backup_path(sample) == sample.with_name("calls.toml.bak")
+    assert files.backup_path(sample) == sample.with_name("calls.toml.bak")
     assert sample.with_name("calls.toml.bak").read_bytes() == original
     assert stat.S_IMODE(sample.stat().st_mode) == 0o640
     assert leftovers(sample.parent) == []
@@ -839,7 +839,7 @@ def _cache_files(fw_env: dict[str, str]) -> list[Path]:
     return sorted(folder.glob("watchlist-*")) if folder.exists() else []
 
 
-def _same(a: store.Watchlist, b: store.Watchlist) -> None:
+def _same(a: codec.Watchlist, b: codec.Watchlist) -> None:
     assert a.calls == b.calls
     assert a.version == b.version and a.extra == b.extra
     assert [c.extra for c in a.calls] == [c.extra for c in b.calls]
@@ -1010,7 +1010,7 @@ def _in_window(call: Call, start: datetime, end: datetime) -> bool:
 def test_calls_between_is_a_superset(fw_env: dict[str, str], watchlist: Path) -> None:
     rng = random.Random(20251008)
     calls = _generated_calls(rng)
-    watchlist.write_text(store.dumps(store.Watchlist(calls)), encoding="utf-8")
+    watchlist.write_text(codec.dumps(codec.Watchlist(calls)), encoding="utf-8")
     expected = store.load(watchlist)
     assert expected.calls == calls
     snap = store.load(watchlist)
@@ -1048,7 +1048,7 @@ def test_calls_between_covers_what_upcoming_shows(
 ) -> None:
     rng = random.Random(display)
     calls = _generated_calls(rng)
-    watchlist.write_text(store.dumps(store.Watchlist(calls)), encoding="utf-8")
+    watchlist.write_text(codec.dumps(codec.Watchlist(calls)), encoding="utf-8")
     store.load(watchlist)
     snap = store.load(watchlist)
     assert isinstance(snap, cache.Snapshot)

@@ -7,13 +7,13 @@ import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from fundwatch import portal
-from fundwatch.model import Call, Deadline
-from fundwatch.remind import sync_changes
-from fundwatch.sync import Change, refresh, sync_calls, sync_table
-from fundwatch.timeutil import Clock, zone
+from fundwatch.domain.model import Call, Deadline
+from fundwatch.domain.reminder import sync_changes
+from fundwatch.domain.timeutil import Clock, zone
+from fundwatch.portal import topics as portal
+from fundwatch.portal.sync import Change, refresh, sync_calls, sync_table
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CLOCK = Clock(datetime(2025, 10, 8, tzinfo=zone("Europe/Brussels")), "Europe/Brussels")
 
 
@@ -73,7 +73,7 @@ def test_title_opening_and_budget_changes():
 
 
 def test_sync_calls_raises_the_calendar_sequence_and_records_changes():
-    from fundwatch.changes import restamp
+    from fundwatch.domain.fields import restamp
 
     gone = Call("gone", "Gone", (Deadline(date(2025, 1, 1)),), identifier="HORIZON-NOT-THERE")
     plain = Call("plain", "Mine only", (Deadline(date(2026, 1, 1)),))

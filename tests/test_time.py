@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from fundwatch.errors import BadValue
-from fundwatch.model import (
+from fundwatch.domain.errors import BadValue
+from fundwatch.domain.model import (
     ID_PATTERN,
     STATUSES,
     Call,
@@ -24,7 +24,7 @@ from fundwatch.model import (
     sort_deadlines,
     unique_id,
 )
-from fundwatch.timeutil import (
+from fundwatch.domain.timeutil import (
     DEFAULT_ZONE,
     Clock,
     Duration,
@@ -950,7 +950,7 @@ class TestUniqueId:
      ("America/New_York", "New York")],
 )  # fmt: skip
 def test_city_names_etc_zones_the_right_way_round(name, shown):
-    from fundwatch.timeutil import city
+    from fundwatch.domain.timeutil import city
 
     assert city(name) == shown
 

@@ -19,12 +19,13 @@ import pytest
 from localserver import SECRET, Answer, Server, closed_port
 
 import fundwatch
-from fundwatch import net, webhook
-from fundwatch.errors import BadValue, FundwatchError
-from fundwatch.model import Call, Deadline
-from fundwatch.query import Filters
-from fundwatch.remind import Reminder, build
-from fundwatch.timeutil import Clock, parse_duration, zone
+from fundwatch import net
+from fundwatch.domain.errors import BadValue, FundwatchError
+from fundwatch.domain.model import Call, Deadline
+from fundwatch.domain.query import Filters
+from fundwatch.domain.reminder import Reminder, build
+from fundwatch.domain.timeutil import Clock, parse_duration, zone
+from fundwatch.publishing import webhook
 
 NASTY = '<script>alert(1)</script> & "R&D" [x](y) *b*'
 

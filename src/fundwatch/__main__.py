@@ -1,4 +1,4 @@
-from fundwatch.entry import main
+from fundwatch.cli.main import main
 
 if __name__ == "__main__":
     main()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 from fundwatch import __version__
-from fundwatch.errors import BadValue, FundwatchError
+from fundwatch.domain.errors import BadValue, FundwatchError
 
 if TYPE_CHECKING:
     import httpx
@@ -354,7 +354,7 @@ class Progress:
         self.lock = threading.Lock()
         self.closed = False
         self.timer: threading.Timer | None = None
-        from fundwatch.render import is_terminal
+        from fundwatch.output.terminal import is_terminal
 
         if enabled and is_terminal(self.stream):
             self.timer = threading.Timer(after, self._start)

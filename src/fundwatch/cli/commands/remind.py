@@ -1,0 +1,141 @@
+"""`fundwatch remind`: the weekly reminder for people, e-mail and chat."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from fundwatch.cli.app import command
+from fundwatch.cli.commands.watchlist import AllOpt
+from fundwatch.cli.context import Session, out
+from fundwatch.domain.errors import FundwatchError
+from fundwatch.domain.query import Filters
+from fundwatch.output.tables import zone_caption
+
+if TYPE_CHECKING:
+    from fundwatch.domain.reminder import Reminder
+
+
+class RemindFormat(StrEnum):
+    table = "table"
+    text = "text"
+    markdown = "markdown"
+    html = "html"
+    json = "json"
+    csv = "csv"
+
+
+class PostFormat(StrEnum):
+    slack = "slack"
+    mattermost = "mattermost"
+    rocketchat = "rocketchat"
+    discord = "discord"
+    teams = "teams"
+
+
+NOTHING_DUE = 3  # --exit-code: nothing is due
+
+
+@command(filters=True)
+def remind(
+    session: Session,
+    filters: Filters,
+    within: Annotated[
+        str, typer.Option("--within", metavar="DUR", help="Window from today: 14d, 3w, 1m.")
+    ] = "14d",
+    fmt: Annotated[
+        RemindFormat,
+        typer.Option("--format", help="Output format (table: text when not on a terminal)."),
+    ] = RemindFormat.table,
+    post: Annotated[bool, typer.Option("--post", help="Send it to a chat webhook.")] = False,
+    webhook: Annotated[
+        str | None,
+        typer.Option(
+            "--webhook",
+            metavar="URL",
+            help="Chat webhook (else FUNDWATCH_WEBHOOK, else the setting webhook).",
+            show_default=False,
+        ),
+    ] = None,
+    post_format: Annotated[
+        PostFormat | None,
+        typer.Option("--post-format", help="Chat kind (default: from the webhook's host)."),
+    ] = None,
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help=f"Exit {NOTHING_DUE} when nothing is due.")
+    ] = False,
+    all_: AllOpt = False,
+) -> int | None:
+    """The weekly reminder: due today, due within DUR by week, opening soon, changed.
+
+    Prints nothing when there is nothing to say, so that cron mails nothing.
+    """
+    from fundwatch.domain import reminder as reminders
+    from fundwatch.domain.timeutil import parse_option_duration
+    from fundwatch.output import report
+
+    span = parse_option_duration(within, "--within")
+    # the webhook is checked first, so that a wrong one shows in an empty week too
+    target = _webhook(session, webhook, post_format) if post else None
+    clock = session.clock
+    watchlist = session.load()
+    reminder = reminders.build(
+        watchlist.calls, clock, span, filters, all_, watchlist.extra.get("sync")
+    )
+    if not reminder.empty:
+        if target is not None:
+            _post(reminder, *target)
+        elif fmt is RemindFormat.table:
+            _table(reminder)
+        else:
+            out(report.render(reminder, fmt.value))
+    return NOTHING_DUE if exit_code and not reminder.due else None
+
+
+def _table(reminder: Reminder) -> None:
+    """Rich tables on a terminal, then the changes as the text format lists them; the
+    text format when piped."""
+    from fundwatch.output import report
+    from fundwatch.output.terminal import is_terminal, print_grid
+
+    if not is_terminal():
+        out(report.render(reminder, "text"))
+        return
+    out(f"{report.headline(reminder)}\n{zone_caption(reminder.clock)}\n")
+    for title, grid in report.sections(reminder):
+        grid.headers.pop()  # the link column: too wide for a screen
+        for row in grid.rows:
+            row.pop()
+        out("\n" + title + "\n")
+        print_grid(grid)
+    if reminder.changes:
+        out(f"\n{report.changes_title(reminder)}\n")
+        out("".join(line + "\n" for line in report.change_lines(reminder)))
+
+
+def _webhook(session: Session, url: str | None, kind: PostFormat | None) -> tuple[str, str]:
+    """The webhook URL (option, FUNDWATCH_WEBHOOK, setting) and its chat kind."""
+    from fundwatch import net
+    from fundwatch.publishing import webhook
+
+    url = url or session.settings.webhook
+    if not url:
+        raise FundwatchError(
+            "no chat webhook to post to",
+            hint="give --webhook URL, set FUNDWATCH_WEBHOOK, or the setting webhook",
+        )
+    net.check_url(url, "chat webhook")
+    return url, webhook.kind_for(url, kind.value if kind else None)
+
+
+def _post(reminder: Reminder, url: str, kind: str) -> None:
+    from fundwatch import net
+    from fundwatch.output import report
+    from fundwatch.publishing import webhook
+
+    sent = webhook.post(url, report.chat(reminder, kind), reminder, kind)
+    if sys.stderr.isatty():
+        sys.stderr.write(f"Posted to {net.host(url)} ({kind}, {sent} message{'s' * (sent > 1)}).\n")

@@ -1,0 +1,269 @@
+"""Calls from a CSV file as spreadsheets save it.
+
+European Excel writes ``;`` between cells (``,`` is the decimal mark there), a BOM
+before UTF-8, Windows line endings, and quoted cells with line breaks inside. The
+header row is matched by name, case-insensitively, with the usual synonyms ("Call",
+"Closing date", "Program", "Link"); ``--map "Column=field"`` names the rest. Dates
+are read as people type them (day-first). Rows that share an identifier (or an id)
+are one call with several deadlines. Errors name the row as a spreadsheet numbers
+it (the header is row 1) and the column by letter and name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from datetime import time
+
+from fundwatch.domain.errors import BadValue, FundwatchError
+from fundwatch.domain.model import ID_PATTERN, STATES, Call, Deadline, slugify, sort_deadlines
+from fundwatch.domain.timeutil import When, parse_when, zone
+from fundwatch.importers.base import Gathered, Incoming
+
+# field -> the headers that mean it (compared once folded: lower case, words only)
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    # most specific first: of two columns that could be the title, "Call title" wins
+    "title": ("title", "call title", "topic title", "call name", "call", "topic", "titel",
+              "titre", "subject", "summary", "name"),
+    "deadline": ("deadline", "deadlines", "closing date", "submission deadline",
+                 "deadline date", "due date", "due", "close date", "closing", "frist",
+                 "date limite", "next deadline", "date"),
+    "label": ("label", "stage", "cut off", "cutoff"),
+    "opens": ("opens", "opening", "opening date", "open date", "start date", "opens on"),
+    "programme": ("programme", "program", "funding programme", "funding program",
+                  "framework", "programme name", "program name"),
+    "identifier": ("identifier", "topic id", "topic identifier", "call identifier",
+                   "call id", "reference", "topic code", "code"),
+    "url": ("url", "link", "website", "web", "web page", "page", "call link"),
+    "tags": ("tags", "tag", "keywords", "categories", "category", "labels"),
+    "notes": ("notes", "note", "comments", "comment", "remarks", "description"),
+    "budget": ("budget", "total budget", "amount", "funding", "budget eur"),
+    "state": ("state", "my state", "our state"),
+    "timezone": ("timezone", "time zone", "tz", "zone"),
+    "id": ("id", "slug"),
+}  # fmt: skip
+FIELDS = tuple(SYNONYMS)
+IGNORED = ("status", "days left", "days", "next deadline")  # derived: never read back
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def fold(header: str) -> str:
+    """``"Closing Date "`` -> ``closing date``; ``Cut-off`` -> ``cut off``."""
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", header.casefold().lstrip("\ufeff")).split())
+
+
+def column_name(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA: the letters a spreadsheet shows."""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def _dialect(text: str) -> str:
+    """The separator: of ``,``, ``;`` and tab, the one that splits the header row into
+    the most known columns (then the most columns)."""
+    first = next(iter(io.StringIO(text, newline="")), "")
+    best, score = ",", (-1, -1)
+    for sep in (",", ";", "\t"):
+        cells = next(csv.reader([first], delimiter=sep), [])
+        known = sum(1 for c in cells if _field_of(fold(c)) is not None)
+        if (known, len(cells)) > score:
+            best, score = sep, (known, len(cells))
+    return best
+
+
+def _field_of(folded: str) -> str | None:
+    for field, names in SYNONYMS.items():
+        if folded in names:
+            return field
+    return None
+
+
+def _parse_map(mapping: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in mapping:
+        column, sep, field = item.rpartition("=")
+        field = field.strip().lower()
+        if not sep or not column.strip():
+            raise BadValue(f"--map: '{item}' is not COLUMN=FIELD", hint='such as "Call name=title"')
+        if field not in (*FIELDS, "ignore"):
+            raise BadValue(
+                f"--map: '{field}' is not a field", hint="one of " + ", ".join((*FIELDS, "ignore"))
+            )
+        out[fold(column)] = field
+    return out
+
+
+def columns(header: list[str], mapping: Sequence[str], name: str) -> dict[str, int]:
+    """field -> the index of its column; an error when there is no title or deadline."""
+    mapped = _parse_map(mapping)
+    folded = [fold(h) for h in header]
+    for column in mapped:
+        if column not in folded:
+            raise BadValue(
+                f"--map: {name} has no column '{column}'", hint=f"its columns: {_shown(header)}"
+            )
+    found: dict[str, int] = {}
+    for i, h in enumerate(folded):  # --map first
+        field = mapped.get(h)
+        if field and field != "ignore" and field not in found:
+            found[field] = i
+    ranked: dict[str, tuple[int, int]] = {}  # field -> (rank of its synonym, column)
+    for i, h in enumerate(folded):  # then the most specific name: "Deadline" before "Date"
+        if h in mapped or h in IGNORED:
+            continue
+        for field, names in SYNONYMS.items():
+            if field not in found and h in names:
+                ranked[field] = min(ranked.get(field, (len(names), i)), (names.index(h), i))
+    found.update({field: i for field, (_, i) in ranked.items()})
+    for need, example in (("title", "Title"), ("deadline", "Deadline")):
+        if need not in found:
+            raise FundwatchError(
+                f"{name}: no {need} column (the header row has {_shown(header)})",
+                hint=f"name one with --map \"COLUMN={need}\", or call a column '{example}'",
+            )
+    return found
+
+
+def _shown(header: list[str], most: int = 8) -> str:
+    """The header's cells for a message: one line, each cut short, the first few."""
+    from fundwatch.output.tables import one_line
+
+    cells = [one_line(h) for h in header if h.strip()]
+    shown = ", ".join(f"'{c[:30]}…'" if len(c) > 30 else f"'{c}'" for c in cells[:most])
+    return (shown + (f" and {len(cells) - most} more" if len(cells) > most else "")) or "none"
+
+
+def read_csv(
+    text: str,
+    name: str,
+    default_tz: str,
+    default_time: time | None,
+    mapping: Sequence[str] = (),
+) -> list[Incoming]:
+    sep = _dialect(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            rows.append(row)
+    except csv.Error as exc:
+        # a quote opened and never closed runs to the end: name the row it opened in
+        raise FundwatchError(
+            f"{name} row {len(rows) + 1}: not readable as CSV ({exc})",
+            hint='a cell that starts with " must end with " (write "" for a quote inside)',
+        ) from None
+    if not rows:
+        raise FundwatchError(f"{name} is empty")
+    where = columns(rows[0], mapping, name)
+    calls = Gathered()
+    for number, row in enumerate(rows[1:], 2):
+        if not any(cell.strip() for cell in row):
+            continue
+        new = _row(row, number, where, rows[0], name, default_tz, default_time)
+        # rows that share an identifier (or an id) are one call's deadlines
+        calls.add(new, key=new.call.identifier or (new.call.id if new.explicit_id else None))
+    return calls.calls
+
+
+def _cell(row: list[str], where: dict[str, int], field: str) -> str:
+    i = where.get(field)
+    if i is None or i >= len(row):
+        return ""
+    value = row[i].strip()
+    # our own CSV puts an apostrophe before what a spreadsheet would run as a formula
+    if value.startswith("'") and value.lstrip("'").lstrip(" ").startswith(_FORMULA):
+        value = value[1:]
+    return value
+
+
+def _row(
+    row: list[str],
+    number: int,
+    where: dict[str, int],
+    header: list[str],
+    name: str,
+    default_tz: str,
+    default_time: time | None,
+) -> Incoming:
+    def fail(field: str, message: str, hint: str | None = None) -> FundwatchError:
+        i = where[field]
+        column = f"column {column_name(i)} ({header[i].strip() or field})"
+        return FundwatchError(f"{name} row {number}, {column}: {message}", hint)
+
+    title = _cell(row, where, "title")
+    if not title:
+        raise fail("title", "no title")
+    tz = _cell(row, where, "timezone") or default_tz
+    try:
+        zone(tz)
+    except BadValue as exc:
+        raise fail("timezone", exc.message, exc.hint) from None
+    state = _cell(row, where, "state").lower() or "watching"
+    if state not in STATES:
+        raise fail("state", f"unknown state '{state}'", "one of " + ", ".join(STATES))
+    call_id = _cell(row, where, "id")
+    if call_id and not ID_PATTERN.fullmatch(call_id):
+        raise fail("id", f"'{call_id}' is not an id", "letters, digits, '-', '_' and '.'")
+
+    def when(field: str, text: str) -> When:
+        try:
+            return parse_when(text, tz, default_time)
+        except BadValue as exc:
+            raise fail(field, exc.message, exc.hint) from None
+
+    deadlines = []
+    cell = _cell(row, where, "deadline")
+    if not cell:
+        raise fail("deadline", "no deadline", "every call needs one, such as 26/11/2025 17:00")
+    parts = [p.strip() for p in re.split(r"[;\n]", cell) if p.strip()]
+    label = _cell(row, where, "label") or None
+    for part in parts:
+        try:
+            at, own_label = parse_when(part, tz, default_time), None
+        except BadValue as exc:
+            found = _labelled(part, tz, default_time)
+            if found is None:
+                raise fail("deadline", exc.message, exc.hint) from None
+            own_label, at = found
+        if own_label is None and len(parts) == 1:
+            own_label = label
+        deadlines.append(Deadline(at, tz, own_label))
+    opens = _cell(row, where, "opens")
+    tags = [t.strip() for t in re.split(r"[,;\n]", _cell(row, where, "tags")) if t.strip()]
+    budget = _cell(row, where, "budget")
+    from fundwatch.domain.fields import parse_budget  # changes imports dataclasses: lazily
+
+    call = Call(
+        id=call_id or slugify(title),
+        title=title,
+        deadlines=sort_deadlines(deadlines),
+        programme=_cell(row, where, "programme") or None,
+        identifier=_cell(row, where, "identifier") or None,
+        url=_cell(row, where, "url") or None,
+        opens=when("opens", opens) if opens else None,
+        timezone=tz,
+        tags=tuple(dict.fromkeys(tags)),
+        budget=parse_budget(budget) if budget else None,
+        notes=_cell(row, where, "notes") or None,
+        state=state,
+    )
+    return Incoming(call, explicit_id=bool(call_id), where=f"{name} row {number}")
+
+
+def _labelled(text: str, tz: str, default_time: time | None) -> tuple[str, When] | None:
+    """``Stage 1: 2027-04-08T17:00:00+02:00`` (as our CSV writes it) or ``Stage 1=08/04/2027``
+    -> the label and the date, split at the last separator after which a date follows."""
+    for sep in (": ", "="):
+        label, found, rest = text.rpartition(sep)
+        if found and label.strip() and rest.strip():
+            try:
+                return label.strip(), parse_when(rest, tz, default_time)
+            except BadValue:
+                continue
+    return None

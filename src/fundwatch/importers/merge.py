@@ -1,0 +1,211 @@
+"""Imported calls merged into the watchlist.
+
+Reading a source gives ``Incoming`` calls (import_csv, import_ics and the JSON and
+TOML readers below); ``merge`` matches each to a call already on the watchlist (same
+identifier, else same calendar UID or id, else same title and first deadline) and
+updates it, or adds it. A merge never takes away what is the user's own: the state
+of a call already watched, its notes, its tags (new ones are added), deadlines with
+a label of the user's (as sync keeps them) and deadlines that have passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterable, Sequence
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from fundwatch.domain.model import (
+    Call,
+    Deadline,
+    slugify,
+    sort_deadlines,
+    unique_id,
+)
+from fundwatch.domain.timeutil import Clock, restate
+from fundwatch.importers.base import Incoming
+
+
+class Outcome(NamedTuple):
+    kind: str  # "added", "updated" or "unchanged"
+    call: Call
+    texts: tuple[str, ...] = ()
+
+    def line(self, dry_run: bool) -> str:
+        verb = {"added": "would add", "updated": "would update"} if dry_run else {}
+        head = f"{verb.get(self.kind, self.kind)} {self.call.id}"
+        if self.kind == "added":
+            n = len(self.call.deadlines)
+            return f"{head}: {self.call.title} ({n} deadline{'s' * (n != 1)})"
+        return f"{head}: {'; '.join(self.texts)}"
+
+
+def _title_key(call: Call) -> tuple[str, datetime | date | None]:
+    first = call.deadlines[0].instant if call.deadlines else None
+    return " ".join(call.title.casefold().split()), first
+
+
+class _Index:
+    """Where to find a call on the watchlist by each of the keys an import matches on."""
+
+    def __init__(self, calls: Iterable[Call]) -> None:
+        self.by_identifier: dict[str, Call] = {}
+        self.by_uid: dict[str, Call] = {}
+        self.by_id: dict[str, Call] = {}
+        self.by_title: dict[tuple[str, Any], Call] = {}
+        for call in calls:
+            self.add(call)
+
+    def add(self, call: Call) -> None:
+        if call.identifier:
+            self.by_identifier.setdefault(call.identifier, call)
+        uid = call.extra.get("uid")
+        if isinstance(uid, str):
+            self.by_uid.setdefault(uid, call)
+        self.by_id[call.id] = call
+        self.by_title.setdefault(_title_key(call), call)
+
+    def match(self, new: Incoming) -> Call | None:
+        call = new.call
+        if call.identifier and call.identifier in self.by_identifier:
+            return self.by_identifier[call.identifier]
+        if new.uid and new.uid in self.by_uid:
+            return self.by_uid[new.uid]
+        if new.explicit_id and call.id in self.by_id:
+            found = self.by_id[call.id]
+            if not _told_apart(found, new):
+                return found
+        by_title = self.by_title.get(_title_key(call))
+        return by_title if by_title is not None and not _told_apart(by_title, new) else None
+
+
+def _told_apart(call: Call, new: Incoming) -> bool:
+    """Two calls that both have an identifier, or both a calendar UID, and differ in it,
+    are two calls, whatever their titles and ids say."""
+    uid = call.extra.get("uid")
+    if call.identifier and new.call.identifier and call.identifier != new.call.identifier:
+        return True
+    return isinstance(uid, str) and new.uid is not None and uid != new.uid
+
+
+def merge(
+    calls: list[Call], incoming: Sequence[Incoming], clock: Clock
+) -> tuple[list[Call], list[Outcome]]:
+    """The watchlist's calls with ``incoming`` merged in, and what happened to each."""
+    from fundwatch.domain.fields import restamp
+
+    result = list(calls)
+    place = {c.id: i for i, c in enumerate(result)}  # also the ids taken
+    index = _Index(result)
+    outcomes: list[Outcome] = []
+    for new in incoming:
+        found = index.match(new)
+        if found is None:
+            call = _new_call(new, place.keys(), clock)
+            place[call.id] = len(result)
+            result.append(call)
+            index.add(call)
+            outcomes.append(Outcome("added", call))
+            continue
+        current = result[place[found.id]]
+        updated, texts = updated_call(current, new, clock)
+        if texts:
+            updated = restamp(updated, clock.now)
+            result[place[found.id]] = updated
+            index.add(updated)
+            outcomes.append(Outcome("updated", updated, tuple(texts)))
+        else:
+            outcomes.append(Outcome("unchanged", current))
+    return result, outcomes
+
+
+def _new_call(new: Incoming, taken: Container[str], clock: Clock) -> Call:
+    from fundwatch.domain.fields import restamp
+
+    call = new.call
+    base = call.id if new.explicit_id else slugify(call.title)
+    extra = dict(call.extra)
+    if new.uid:
+        extra["uid"] = new.uid
+    call = call.replace(id=unique_id(base, taken), extra=extra)
+    return restamp(call, clock.now)
+
+
+def updated_call(old: Call, new: Incoming, clock: Clock) -> tuple[Call, list[str]]:
+    """``old`` with what ``new`` says of it, and the changes in words (none: the same).
+
+    The source describes the call (title, programme, identifier, link, opening,
+    budget, deadlines); the user's own fields stay: state, notes (filled only where
+    there were none), tags (the source's are added), the time zone.
+    """
+    from fundwatch.portal.sync import opening_text
+
+    inc = new.call
+    texts: list[str] = []
+    changes: dict[str, Any] = {}
+    if inc.title != old.title:
+        texts.append(f"title changed from '{old.title}' to '{inc.title}'")
+        changes["title"] = inc.title
+    for key in ("programme", "identifier", "url", "budget"):
+        value = getattr(inc, key)
+        if value is not None and value != getattr(old, key):
+            was = getattr(old, key)
+            texts.append(f"{key} {'changed' if was is not None else 'added'}")
+            changes[key] = value
+    if inc.opens is not None:
+        opens = restate(inc.opens, inc.timezone, old.timezone)
+        if opens != old.opens:
+            texts.append(opening_text(old.opens, opens))
+            changes["opens"] = opens
+    added = [t for t in inc.tags if t not in old.tags]
+    if added:
+        texts.append("tags added: " + ", ".join(added))
+        changes["tags"] = (*old.tags, *added)
+    if inc.notes and not old.notes:
+        texts.append("notes added")
+        changes["notes"] = inc.notes
+    deadlines, said = _merged_deadlines(old, inc, clock)
+    if said:
+        texts += said
+        changes["deadlines"] = deadlines
+    return (old.replace(**changes) if changes else old), texts
+
+
+def _merged_deadlines(old: Call, inc: Call, clock: Clock) -> tuple[tuple[Deadline, ...], list[str]]:
+    """The source's deadlines in place of the old ones, in the old call's zone; kept:
+    the user's own labelled deadlines the source does not name, and passed ones the
+    source no longer lists (a feed that shows only what is to come, say)."""
+    from fundwatch.portal.sync import deadline_changes, is_portal_deadline
+
+    exact = {(d.instant, d.label): d for d in old.deadlines}
+    by_instant: dict[Any, Deadline] = {}
+    for d in old.deadlines:
+        by_instant.setdefault(d.instant, d)
+    theirs: list[Deadline] = []
+    for d in inc.deadlines:
+        tz = old.timezone if d.timezone == inc.timezone else d.timezone
+        mine = exact.get((d.instant, d.label))
+        if mine is None and d.label is None:  # a source without labels keeps ours
+            mine = by_instant.get(d.instant)
+        if mine is not None:  # the same moment: as the watchlist writes it
+            theirs.append(mine)
+        else:
+            theirs.append(Deadline(restate(d.at, d.timezone, tz), tz, d.label, d.extra))
+    theirs_list = list(sort_deadlines(theirs))
+    instants = {d.instant for d in theirs_list}
+    labels = {d.label for d in theirs_list if d.label}
+
+    def own(d: Deadline) -> bool:
+        """A label of the user's: any, on a call the portal does not know; else one
+        that is not the portal's ("Stage n", "Cut-off n")."""
+        return bool(d.label) and (not old.identifier or not is_portal_deadline(d))
+
+    kept = [
+        d
+        for d in old.deadlines
+        if d.instant not in instants and ((own(d) and d.label not in labels) or d.passed(clock))
+    ]
+    merged = sort_deadlines([*theirs_list, *kept])
+    if list(merged) == list(old.deadlines):
+        return old.deadlines, []
+    compared = [d for d in old.deadlines if d not in kept]
+    return merged, deadline_changes(compared, theirs_list) or ["deadlines changed"]

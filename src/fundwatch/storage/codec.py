@@ -1,0 +1,479 @@
+"""The watchlist's TOML: text to calls and back, every call validated with its line.
+
+Unknown keys are kept; a hand-written single deadline is one line.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from fundwatch.domain.errors import BadValue, NotFound, WatchlistError
+from fundwatch.domain.model import (
+    ID_PATTERN,
+    STATES,
+    Call,
+    Deadline,
+    slugify,
+    sort_deadlines,
+    unique_id,
+)
+from fundwatch.domain.timeutil import DEFAULT_ZONE, When, parse_when, zone
+
+FORMAT_VERSION = 1
+LOCK_TIMEOUT = 30.0
+CALL_KEYS = (
+    "id",
+    "title",
+    "programme",
+    "identifier",
+    "url",
+    "state",
+    "tags",
+    "budget",
+    "opens",
+    "timezone",
+    "deadline",
+    "deadlines",
+    "notes",
+    "calendar",
+)
+DEADLINE_KEYS = ("at", "label", "timezone")
+
+
+class Watchlist:
+    """The file's content: its calls in file order plus any top-level keys we do not know."""
+
+    def __init__(
+        self,
+        calls: list[Call] | None = None,
+        version: int = FORMAT_VERSION,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.calls = calls if calls is not None else []
+        self.version = version
+        self.extra = extra if extra is not None else {}
+
+    def calls_between(self, start: datetime, end: datetime) -> list[Call]:
+        """Calls that may have a deadline between two instants (a superset is fine)."""
+        return self.calls
+
+    def ids(self) -> set[str]:
+        return {c.id for c in self.calls}
+
+    def get(self, call_id: str) -> Call:
+        for call in self.calls:
+            if call.id == call_id:
+                return call
+        raise NotFound(f"no call with id '{call_id}'", hint="`fundwatch list` shows the ids")
+
+    def put(self, call: Call, old_id: str | None = None) -> None:
+        """Replace the call ``old_id`` (default: same id) or append a new one."""
+        key = old_id or call.id
+        for i, existing in enumerate(self.calls):
+            if existing.id == key:
+                self.calls[i] = call
+                return
+        self.calls.append(call)
+
+    def remove(self, call_id: str) -> Call:
+        call = self.get(call_id)
+        self.calls.remove(call)
+        return call
+
+
+class Problem(NamedTuple):
+    line: int | None
+    message: str
+    hint: str | None = None
+
+    def render(self, path: Path) -> str:
+        where = f"{path} line {self.line}" if self.line else str(path)
+        text = f"{where}: {self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def toml_error(path: Path, exc: ValueError, source: str = "") -> WatchlistError:
+    """``calls.toml line 14: invalid date or datetime`` from tomllib's message."""
+    text = str(exc)
+    found = re.search(r"\s*\(at (?:line (\d+), column \d+|end of document)\)", text)
+    if not found:
+        return WatchlistError(f"{path}: {text}")
+    line = found[1] or source.rstrip("\n").count("\n") + 1
+    text = text[: found.start()] + text[found.end() :]
+    return WatchlistError(f"{path} line {line}: {text[:1].lower() + text[1:]}")
+
+
+def parse(text: str, path: Path) -> tuple[Watchlist, list[Problem]]:
+    """Parse and validate watchlist text; every problem is returned with its line."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        err = toml_error(path, exc, text)
+        m = re.match(rf"{re.escape(str(path))} line (\d+): (.*)", err.message)
+        return Watchlist(), [Problem(int(m[1]), m[2]) if m else Problem(None, err.message)]
+    return _Reader(text).read(data)
+
+
+class _Reader:
+    """Turns parsed TOML into calls, collecting problems with the line they sit on."""
+
+    _HEADER = re.compile(r"\s*\[\[\s*calls\s*\]\]")
+    _KEY = re.compile(r"""\s*(["']?)([A-Za-z0-9_-]+)\1\s*=""")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.problems: list[Problem] = []
+        self._places: list[tuple[int, dict[str, int]]] | None = None
+        self._top: dict[str, int] = {}
+        self.explicit: set[str] = set()
+
+    def line(self, index: int | None, key: str | None = None) -> int | None:
+        """Line of call ``index`` (its ``key`` if found), or of a top-level ``key``."""
+        if self._places is None:
+            self._places = []
+            current: dict[str, int] | None = None
+            quote: str | None = None  # inside a multi-line string opened by this
+            for n, line in enumerate(self.text.splitlines(), 1):
+                if quote is not None:
+                    if line.count(quote) % 2:
+                        quote = None
+                    continue
+                for q in ('"""', "'''"):
+                    if line.count(q) % 2:
+                        quote = q
+                if self._HEADER.match(line):
+                    current = {}
+                    self._places.append((n, current))
+                elif line.lstrip().startswith("["):
+                    current = None
+                elif (m := self._KEY.match(line)) is not None:
+                    # top-level keys come before the first [[calls]]; subtables are skipped
+                    target = current if current is not None else None if self._places else self._top
+                    if target is not None:
+                        target.setdefault(m[2], n)
+        if index is None:
+            return self._top.get(key or "")
+        if index < len(self._places):
+            start, keys = self._places[index]
+            return keys.get(key or "", start)
+        return self._top.get("calls")
+
+    def problem(
+        self, index: int | None, key: str | None, message: str, hint: str | None = None
+    ) -> None:
+        self.problems.append(Problem(self.line(index, key), message, hint))
+
+    def read(self, data: dict[str, Any]) -> tuple[Watchlist, list[Problem]]:
+        version = data.get("version", FORMAT_VERSION)
+        if not isinstance(version, int) or isinstance(version, bool):
+            self.problem(None, "version", f"version must be a whole number, not {version!r}")
+            version = FORMAT_VERSION
+        elif version > FORMAT_VERSION:
+            self.problem(
+                None,
+                "version",
+                f"this watchlist has format version {version}, newer than this fundwatch reads",
+                hint="upgrade fundwatch",
+            )
+        raw_calls = data.get("calls", [])
+        if not isinstance(raw_calls, list):
+            self.problem(None, "calls", "'calls' must be an array of tables ([[calls]])")
+            raw_calls = []
+        extra = {k: v for k, v in data.items() if k not in ("version", "calls")}
+        calls: list[Call] = []
+        seen: dict[str, int] = {}
+        # ids derived from titles must not take an id written further down
+        self.explicit = {
+            r["id"] for r in raw_calls if isinstance(r, dict) and isinstance(r.get("id"), str)
+        }
+        for index, raw in enumerate(raw_calls):
+            if not isinstance(raw, dict):
+                self.problem(index, None, f"call {index + 1} is not a table")
+                continue
+            call = self.call(index, raw, seen)
+            if isinstance(raw.get("id"), str):
+                seen.setdefault(raw["id"], index)
+            if call is not None:
+                seen.setdefault(call.id, index)
+                calls.append(call)
+        problems = sorted(self.problems, key=lambda p: p.line or 0)
+        return Watchlist(calls, version, extra), problems
+
+    def call(self, index: int, raw: dict[str, Any], seen: dict[str, int]) -> Call | None:
+        before = len(self.problems)
+        title = raw.get("title")
+        if not isinstance(title, str) or not title.strip():
+            self.problem(index, "title", "call has no title", hint='add title = "..."')
+            title = ""
+        call_id = raw.get("id")
+        if call_id is None:
+            call_id = unique_id(slugify(title), set(seen) | self.explicit)
+        elif not isinstance(call_id, str) or not ID_PATTERN.fullmatch(call_id):
+            self.problem(
+                index,
+                "id",
+                f"id {call_id!r} is not a slug",
+                hint="use letters, digits, '-', '_' and '.', such as eic-accelerator-2026",
+            )
+            call_id = f"#{index + 1}"
+        elif call_id in seen:
+            self.problem(index, "id", f"id '{call_id}' is used twice", hint="ids must be unique")
+        name = f"call '{call_id}'"
+
+        tz = raw.get("timezone", DEFAULT_ZONE)
+        try:
+            if not isinstance(tz, str):
+                raise BadValue(f"timezone must be a string, not {tz!r}")
+            zone(tz)
+        except BadValue as exc:
+            self.problem(index, "timezone", f"{name}: {exc.message}", exc.hint)
+            tz = DEFAULT_ZONE
+
+        fields: dict[str, Any] = {}
+        for key in ("programme", "identifier", "url", "notes"):
+            value = raw.get(key)
+            if value is not None and not isinstance(value, str):
+                self.problem(index, key, f"{name}: {key} must be a string")
+            elif value:
+                fields[key] = value
+        state = raw.get("state", "watching")
+        if state not in STATES:
+            self.problem(
+                index,
+                "state",
+                f"{name}: unknown state {state!r}",
+                hint="one of " + ", ".join(STATES),
+            )
+            state = "watching"
+        tags = raw.get("tags", [])
+        if isinstance(tags, str):
+            tags = [tags]
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            self.problem(index, "tags", f"{name}: tags must be a list of strings")
+            tags = []
+        budget = raw.get("budget")
+        if budget is not None and (
+            isinstance(budget, bool) or not isinstance(budget, int | float | str)
+        ):
+            self.problem(index, "budget", f"{name}: budget must be a number or a string")
+            budget = None
+
+        opens = None
+        if raw.get("opens") is not None:
+            opens = self.when(index, "opens", raw["opens"], tz, f"{name}: opens")
+
+        deadlines = self.deadlines(index, raw, tz, name)
+        if len(self.problems) > before:
+            return None
+        book = raw.get("calendar", {})
+        sequence, modified, fingerprint = book.get("sequence", 0), book.get("modified"), None
+        if (
+            not isinstance(book, dict)
+            or not isinstance(sequence, int)
+            or isinstance(sequence, bool)
+            or sequence < 0
+            or (modified is not None and not isinstance(modified, datetime))
+        ):
+            self.problem(
+                index, "calendar", f"{name}: calendar must be {{ sequence = N, modified = ... }}",
+                hint="fundwatch writes this table itself; delete it to start again",
+            )  # fmt: skip
+            return None
+        if modified is not None:
+            modified = modified.astimezone(UTC) if modified.tzinfo else modified.replace(tzinfo=UTC)
+        if isinstance(book.get("fingerprint"), str):
+            fingerprint = book["fingerprint"]
+        extra = {k: v for k, v in raw.items() if k not in CALL_KEYS}
+        return Call(
+            sequence=sequence,
+            modified=modified,
+            fingerprint=fingerprint,
+            id=call_id,
+            title=title,
+            deadlines=deadlines,
+            opens=opens,
+            timezone=tz,
+            tags=tuple(tags),
+            budget=budget,
+            state=state,
+            extra=extra,
+            **fields,
+        )
+
+    def deadlines(
+        self, index: int, raw: dict[str, Any], tz: str, name: str
+    ) -> tuple[Deadline, ...]:
+        if "deadline" in raw and "deadlines" in raw:
+            self.problem(
+                index,
+                "deadlines",
+                f"{name}: has both 'deadline' and 'deadlines'",
+                hint="keep one of them",
+            )
+            return ()
+        if "deadline" in raw:
+            items: list[Any] = [raw["deadline"]]
+            key = "deadline"
+        else:
+            items = raw.get("deadlines", [])
+            key = "deadlines"
+            if not isinstance(items, list):
+                items = [items]
+        if not items:
+            self.problem(
+                index, None, f"{name} has no deadline", hint="add deadline = 2026-01-20T17:00:00"
+            )
+            return ()
+        out: list[Deadline] = []
+        for n, item in enumerate(items, 1):
+            where = f"{name}: deadline {n}" if len(items) > 1 else f"{name}: deadline"
+            if isinstance(item, dict):
+                d_tz = item.get("timezone", tz)
+                try:
+                    if not isinstance(d_tz, str):
+                        raise BadValue(f"timezone must be a string, not {d_tz!r}")
+                    zone(d_tz)
+                except BadValue as exc:
+                    self.problem(index, key, f"{where}: {exc.message}", exc.hint)
+                    continue
+                label = item.get("label")
+                if label is not None and not isinstance(label, str):
+                    self.problem(index, key, f"{where}: label must be a string")
+                    continue
+                if "at" not in item:
+                    self.problem(
+                        index,
+                        key,
+                        f"{where} has no 'at'",
+                        hint='write { at = 2026-01-20T17:00:00, label = "..." }',
+                    )
+                    continue
+                at = self.when(index, key, item["at"], d_tz, where)
+                extra = {k: v for k, v in item.items() if k not in DEADLINE_KEYS}
+                if at is not None:
+                    out.append(Deadline(at, d_tz, label or None, extra))
+            else:
+                at = self.when(index, key, item, tz, where)
+                if at is not None:
+                    out.append(Deadline(at, tz))
+        return sort_deadlines(out)
+
+    def when(self, index: int, key: str, value: Any, tz: str, where: str) -> When | None:
+        try:
+            return to_when(value, tz)
+        except BadValue as exc:
+            self.problem(index, key, f"{where}: {exc.message}", exc.hint)
+            return None
+
+
+def to_when(value: Any, tz: str) -> When:
+    """A TOML value (date, local or offset date-time, or a typed string) as a local When."""
+    from fundwatch.domain.timeutil import check_exists, check_year
+
+    if isinstance(value, datetime):
+        check_year(value)
+        if value.tzinfo is None:
+            check_exists(value, tz)
+            return value
+        return value.astimezone(zone(tz)).replace(tzinfo=None)
+    if isinstance(value, date):
+        check_year(value)
+        return value
+    if isinstance(value, str):
+        return parse_when(value, tz)
+    if isinstance(value, time):
+        raise BadValue(f"{value} is a time without a date")
+    raise BadValue(f"{value!r} is not a date")
+
+
+def parse_or_raise(text: str, path: Path) -> Watchlist:
+    watchlist, problems = parse(text, path)
+    if problems:
+        more = len(problems) - 1
+        hint = f"{more} more problem{'s' * (more > 1)}: run `fundwatch check`" if more else None
+        raise WatchlistError(problems[0].render(path), hint)
+    return watchlist
+
+
+def doubts(watchlist: Watchlist) -> list[str]:
+    """Things that are valid but probably not meant: `check` prints them as warnings."""
+    notes = []
+    owners: dict[str, str] = {}
+    for call in watchlist.calls:
+        if call.identifier:
+            other = owners.setdefault(call.identifier, call.id)
+            if other != call.id:
+                notes.append(f"calls '{other}' and '{call.id}' share identifier {call.identifier}")
+        if call.url and not call.url.startswith(("https://", "http://")):
+            notes.append(f"call '{call.id}': url {call.url!r} is not a web address")
+        if call.opens is not None and call.deadlines:
+            first = call.deadlines[0].at
+            opens = call.opens
+            if isinstance(first, datetime) != isinstance(opens, datetime):
+                first = first.date() if isinstance(first, datetime) else first
+                opens = opens.date() if isinstance(opens, datetime) else opens
+            if first < opens:  # both dates or both date-times after the lines above
+                notes.append(f"call '{call.id}': first deadline is before it opens")
+    return notes
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def dumps(watchlist: Watchlist) -> str:
+    import tomli_w
+
+    doc: dict[str, Any] = {"version": watchlist.version, **watchlist.extra}
+    doc["calls"] = [call_to_dict(c) for c in watchlist.calls]
+    return tomli_w.dumps(doc, multiline_strings=True)
+
+
+def call_to_dict(call: Call) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": call.id, "title": call.title}
+    for key in ("programme", "identifier", "url"):
+        if getattr(call, key):
+            out[key] = getattr(call, key)
+    out["state"] = call.state
+    if call.tags:
+        out["tags"] = list(call.tags)
+    if call.budget is not None:
+        out["budget"] = call.budget
+    if call.opens is not None:
+        out["opens"] = call.opens
+    out["timezone"] = call.timezone
+    ds = call.deadlines
+    if len(ds) == 1 and not ds[0].label and ds[0].timezone == call.timezone and not ds[0].extra:
+        out["deadline"] = ds[0].at
+    else:
+        out["deadlines"] = [_deadline_to_dict(d, call.timezone) for d in ds]
+    if call.notes:
+        out["notes"] = call.notes
+    book: dict[str, Any] = {}
+    if call.sequence:
+        book["sequence"] = call.sequence
+    if call.modified is not None:
+        book["modified"] = call.modified
+    if call.fingerprint:
+        book["fingerprint"] = call.fingerprint
+    if book:
+        out["calendar"] = book
+    out.update(call.extra)
+    return out
+
+
+def _deadline_to_dict(d: Deadline, call_tz: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"at": d.at}
+    if d.label:
+        out["label"] = d.label
+    if d.timezone != call_tz:
+        out["timezone"] = d.timezone
+    out.update(d.extra)
+    return out
