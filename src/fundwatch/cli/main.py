@@ -85,4 +85,3 @@ def typer_main() -> None:
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
-

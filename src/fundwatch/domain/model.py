@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Container
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Self
 
 from fundwatch.domain.timeutil import DEFAULT_ZONE, Clock, When, localize, zone
@@ -65,13 +65,16 @@ def lf(text: Any) -> Any:
 class Deadline(Record):
     """One deadline: a local date-time in ``timezone``, or a date alone (all-day)."""
 
-    __slots__ = ("at", "extra", "label", "timezone", "utc")
+    __slots__ = ("at", "ends", "extra", "label", "timezone", "utc")
     _fields = ("at", "timezone", "label", "extra")
     at: When
     timezone: str
     label: str | None
     extra: dict[str, Any]
     utc: datetime | None  # the instant of a timed deadline, worked out once
+    # the instant it is over: a timed deadline's own; for an all-day one the end of its
+    # date in its own zone (the call's), the same for every viewer
+    ends: datetime
 
     def __init__(
         self,
@@ -84,7 +87,11 @@ class Deadline(Record):
         self.timezone = timezone
         self.label = lf(label)
         self.extra = extra if extra is not None else {}
-        self.utc = localize(at, timezone).astimezone(UTC) if isinstance(at, datetime) else None
+        if isinstance(at, datetime):
+            self.utc = self.ends = localize(at, timezone).astimezone(UTC)
+        else:
+            self.utc = None
+            self.ends = localize(at + timedelta(days=1), timezone).astimezone(UTC)
 
     @property
     def all_day(self) -> bool:
@@ -102,22 +109,30 @@ class Deadline(Record):
         return self.at if self.all_day else localize(self.at, self.timezone)
 
     def starts(self, clock: Clock) -> datetime:
-        """The UTC instant at which the deadline falls (00:00 of the day if all-day)."""
+        """The UTC instant at which the deadline falls; an all-day one, 00:00 of its day
+        for the viewer (see ``day``)."""
         if self.utc is not None:
             return self.utc
-        return clock.start_of(self.at)
+        return clock.start_of(self.day(clock))
 
     def passed(self, clock: Clock) -> bool:
-        """Timed: the instant is behind us. All-day: the whole day is over."""
+        """Timed: the instant is behind us. All-day: its date is over in its own zone."""
         if self.utc is not None:
             return self.utc < clock.now_utc
-        return self.at < clock.today
+        return self.ends <= clock.now_utc
 
     def day(self, clock: Clock) -> date:
-        """The calendar date of the deadline for the viewer."""
+        """The calendar date of the deadline for the viewer: the date of its instant in
+        the display zone; for an all-day deadline, as many days from the viewer's today
+        as its date is from today in its own zone (15 Dec in Brussels is "today" in Tokyo
+        at 03:00 on 16 Dec, when it is still 15 Dec in Brussels)."""
         if self.utc is not None:
             return self.utc.astimezone(clock.tz).date()
-        return self.at
+        at: date = self.at
+        if clock.tz_name == self.timezone:
+            return at
+        own_today = clock.now_utc.astimezone(zone(self.timezone)).date()
+        return at + (clock.today - own_today)
 
     def days_left(self, clock: Clock) -> int:
         return (self.day(clock) - clock.today).days
