@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 AS_OF = ("--as-of", "2026-12-10")
 
@@ -40,7 +41,7 @@ THREE = [
 def test_a_window_of_upcoming_deadlines_removes_nothing(fw, fw_env):
     """The issue's case: `upcoming --within 40d --format json | fundwatch import -`."""
     _write(fw_env)
-    before = open(fw_env["FUNDWATCH_FILE"], "rb").read()
+    before = Path(fw_env["FUNDWATCH_FILE"]).read_bytes()
     window = fw("upcoming", "--within", "40d", "--format", "json", *AS_OF)
     assert [row["label"] for row in json.loads(window.out)] == ["Cut-off 1"]
     for dry in ((), ("--dry-run",)):
@@ -50,7 +51,7 @@ def test_a_window_of_upcoming_deadlines_removes_nothing(fw, fw_env):
         assert "no longer" not in r.out
         assert r.out.splitlines()[0].startswith("standard input: 1 call, 0 ")
         assert "1 unchanged" in r.out
-    assert open(fw_env["FUNDWATCH_FILE"], "rb").read() == before
+    assert Path(fw_env["FUNDWATCH_FILE"]).read_bytes() == before
     assert _ats(fw) == {"eic-accelerator-2027": THREE}
 
 
