@@ -38,15 +38,25 @@ class CallInput:
     state: str | None = None
 
 
-def parse_deadline(text: str, tz: str, default_time: time | None = None) -> Deadline:
-    """``2026-01-20 17:00`` or ``Stage 1=16/09/2025`` (a label, '=', the date)."""
+def parse_deadline(
+    text: str, tz: str, default_time: time | None = None, option: str = "--deadline"
+) -> Deadline:
+    """``2026-01-20 17:00``, ``Stage 1=16/09/2025`` or ``Stage 1: 16/09/2025`` (a label,
+    '=' or ': ', the date)."""
     label, sep, when = text.rpartition("=")
     if not sep:
-        when = text
+        label, when = "", text
     try:
         at = parse_when(when, tz, default_time)
     except BadValue as exc:
-        raise BadValue(f"--deadline: {exc.message}", exc.hint) from None
+        # `Stage 1: 08/04/2027`, split at the last ': ' after which a date follows
+        head, colon, tail = text.rpartition(": ")
+        try:
+            if sep or not colon or not head.strip():
+                raise
+            label, at = head, parse_when(tail, tz, default_time)
+        except BadValue:
+            raise BadValue(f"{option}: {exc.message}", exc.hint) from None
     return Deadline(at, tz, label.strip() or None)
 
 

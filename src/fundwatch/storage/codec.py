@@ -69,6 +69,28 @@ class Watchlist:
                 return call
         raise NotFound(f"no call with id '{call_id}'", hint="`fundwatch list` shows the ids")
 
+    def find(self, key: str) -> Call:
+        """The call ``key`` names: its id, its official identifier (any case), or the
+        start of one id alone (``eic-acc`` for ``eic-accelerator-2027``)."""
+        key = key.strip()
+        for call in self.calls:
+            if call.id == key:
+                return call
+        folded = key.casefold()
+        found = [c for c in self.calls if c.identifier and c.identifier.casefold() == folded]
+        if not found and folded:
+            found = [c for c in self.calls if c.id.casefold().startswith(folded)]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            return self.get(key)  # says there is none
+        shown = ", ".join(c.id for c in found[:10])
+        more = f" and {len(found) - 10} more" if len(found) > 10 else ""
+        raise NotFound(
+            f"'{key}' could be any of {len(found)} calls: {shown}{more}",
+            hint="give more of the id",
+        )
+
     def put(self, call: Call, old_id: str | None = None) -> None:
         """Replace the call ``old_id`` (default: same id) or append a new one."""
         key = old_id or call.id

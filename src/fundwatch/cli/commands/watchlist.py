@@ -25,7 +25,14 @@ WithinOpt = Annotated[
     str, typer.Option("--within", metavar="DUR", help="Window from now: 10d, 2w, 3m, 1y.")
 ]
 AllOpt = Annotated[bool, typer.Option("--all", help="Include calls you have submitted or dropped.")]
-IdArg = Annotated[str, typer.Argument(metavar="ID", help="The call's id (see `fundwatch list`).")]
+IdArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID",
+        help="The call's id (see `fundwatch list`), its official identifier, or the start "
+        "of its id.",
+    ),
+]
 
 
 # --- creating and changing calls ---------------------------------------------------------
@@ -161,9 +168,31 @@ def edit(
     budget: BudgetOpt = None,
     notes: NotesOpt = None,
     state: StateOpt = None,
+    set_deadline: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set-deadline",
+            metavar="LABEL=WHEN",
+            help="Change the deadline with that label, or add it; the others stay. Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    drop_deadline: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--drop-deadline",
+            metavar="LABEL",
+            help="Remove the deadline with that label (or on that date). Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Change a call's fields; --deadline and --tag replace the old ones, '' clears a field."""
-    from fundwatch.domain.fields import edited_call
+    """Change a call's fields; --deadline and --tag replace the old ones, '' clears a field.
+
+    --set-deadline and --drop-deadline change one deadline and leave the others.
+    """
+    from fundwatch.domain import edits
+    from fundwatch.domain.fields import edited_call, restamp
     from fundwatch.storage import store
 
     given = _input(
@@ -171,14 +200,38 @@ def edit(
         identifier=identifier, url=url, tags=tag, timezone=timezone, budget=budget,
         notes=notes, state=state,
     )  # fmt: skip
+    default_time = session.settings.deadline_time
+    lines: list[str] = []
     with store.transaction(session.path) as watchlist:
-        call = watchlist.get(call_id)
+        call = watchlist.find(call_id)
         taken = watchlist.ids() - {call.id}
-        now = session.clock.now
-        new, changed = edited_call(call, given, taken, session.settings.deadline_time, now)
+        new, changed = edited_call(call, given, taken, default_time)
+        if given.deadlines:
+            lines += edits.changes(call.deadlines, new.deadlines)
+        for text in set_deadline or ():
+            new, said = edits.set_deadline(new, text, default_time)
+            lines += said
+        for label in drop_deadline or ():
+            new, said = edits.drop_deadline(new, label)
+            lines += said
+        if not new.deadlines:
+            raise FundwatchError(
+                f"that would leave {call.id} with no deadline",
+                hint="give it another with --set-deadline, or remove the call",
+            )
+        if new.deadlines != call.deadlines and "deadlines" not in changed:
+            changed.append("deadlines")
+        if changed:
+            new = restamp(new, session.clock.now)
         watchlist.put(new, old_id=call.id)
     if changed:
         out(f"Updated {new.id}: {', '.join(changed)}.\n")
+        out("".join(f"  {line}\n" for line in lines))
+        if given.deadlines and any(line.startswith("removed ") for line in lines):
+            sys.stderr.write(
+                "note: --deadline replaces every deadline; --set-deadline LABEL=WHEN changes "
+                "one, --drop-deadline LABEL removes one\n"
+            )
     else:
         out(f"Nothing to change in {new.id}.\n")
 
@@ -186,21 +239,35 @@ def edit(
 @command()
 def remove(
     session: Session,
-    call_id: IdArg,
+    call_ids: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="ID...",
+            help="The calls' ids, official identifiers, or the starts of their ids.",
+        ),
+    ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Remove a call."""
+    """Remove one or more calls."""
     from fundwatch.storage import store
 
-    call = session.load().get(call_id)
+    loaded = session.load()
+    calls = list({c.id: c for c in (loaded.find(key) for key in call_ids)}.values())
     if not yes:
+        names = ", ".join(c.id for c in calls)
         if not sys.stdin.isatty():
-            raise UsageProblem(f"not removing '{call_id}' without --yes (no terminal to ask on)")
-        if not typer.confirm(f"Remove '{call.title}' ({call.id})?", default=False):
+            raise UsageProblem(f"not removing {names} without --yes (no terminal to ask on)")
+        question = (
+            f"Remove '{calls[0].title}' ({calls[0].id})?"
+            if len(calls) == 1
+            else f"Remove {len(calls)} calls ({names})?"
+        )
+        if not typer.confirm(question, default=False):
             raise FundwatchError("nothing removed")
     with store.transaction(session.path) as watchlist:
-        watchlist.remove(call_id)
-    out(f"Removed {call_id}.\n")
+        for call in calls:
+            watchlist.remove(call.id)
+    out("".join(f"Removed {call.id}.\n" for call in calls))
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -211,7 +278,7 @@ def show(session: Session, call_id: IdArg, fmt: FormatOpt = Format.table) -> Non
     """One call: every field, every deadline with days left."""
     from fundwatch.output import tables
 
-    call, clock = session.load().get(call_id), session.clock
+    call, clock = session.load().find(call_id), session.clock
     if fmt is Format.json:
         out(tables.to_json(tables.call_record(call, clock)))
         return
