@@ -101,6 +101,9 @@ class _Lazy:
     def fullmatch(self, text: str) -> re.Match[str] | None:
         return self.compiled.fullmatch(text)
 
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.compiled.search(text)
+
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         return self.compiled.finditer(text)
 
@@ -129,6 +132,10 @@ def parse_when(text: str, tz: str = DEFAULT_ZONE, default_time: time | None = No
     raw = text.strip()
     if not raw:
         raise BadValue("empty date", hint="write a date such as 26/11/2025 or 2025-11-26 17:00")
+    if raw[-1:].isalpha() or raw.endswith(")"):
+        marked = _ZONE_WORDS.search(raw)
+        if marked and marked.start() > 0:
+            return _in_named_zone(raw, raw[: marked.start()], marked, tz, default_time)
     if len(raw) == 10 and raw[4] == raw[7] == "-":
         day: date | None = None
         # the common case (a plain ISO date) without compiling a regex
@@ -227,6 +234,75 @@ def _from_day_first(raw: str) -> When:
     return _from_words(raw)
 
 
+# `17:00 Brussels time` (the portal's wording), `17:00 CET`, `17:00 CEST`
+_ZONE_WORDS = _Lazy(
+    r"[\s,]*\(?\s*(?:(?P<brussels>brussels(?:\s+local)?\s+time)"
+    r"|(?P<cet>CEST|CET|central\s+european(?:\s+summer)?\s+time))\s*\)?$",
+    re.IGNORECASE,
+)
+CENTRAL_EUROPE = ("CET", "CEST")
+
+
+def _in_named_zone(
+    raw: str, rest: str, marked: re.Match[str], tz: str, default_time: time | None
+) -> When:
+    """A date-time followed by the zone it is stated in: Brussels time is converted to
+    ``tz``; CET or CEST (Central European Time) is read in ``tz`` when that zone keeps
+    Central European Time, and is an error otherwise (which offset was meant?)."""
+    if marked["brussels"]:
+        value = parse_when(rest, DEFAULT_ZONE, default_time)
+        return restate(value, DEFAULT_ZONE, tz)
+    value = parse_when(rest, tz, default_time)
+    if isinstance(value, datetime):
+        names = {zone(tz).tzname(datetime(value.year, m, 15)) for m in (1, 7)}
+        if not names & set(CENTRAL_EUROPE):
+            raise BadValue(
+                f"'{raw}' is in Central European Time, but the call's zone {tz} is not",
+                hint=f"write the time as it is in {tz}, or with an offset such as +01:00",
+            )
+    return value
+
+
+# `12 novembre 2025`, `20. Januar 2026 17:00`, `12 de noviembre de 2025`, `Wed 26 Nov 2025`
+_WORD_DATE = _Lazy(
+    r"(?:[^\W\d_]+\.?,?\s+)?"  # a weekday
+    r"(?P<d>\d{1,2})(?:\.|er|st|nd|rd|th)?\s*(?:de\s+|-)?"
+    r"(?P<mon>[^\W\d_]+)\.?\s*(?:de\s+|-)?(?P<y>\d{4})"
+    r"(?:\s*,?\s*(?:at|à|a\s+las|alle|ore|às|um|om|o|kl\.?|-)?\s*"
+    r"(?P<h>\d{1,2})[:h.](?P<min>\d{2})(?::(?P<s>\d{2}))?(?:\s*(?:h|uhr|u))?)?",
+    re.IGNORECASE,
+)
+
+
+def _month(word: str) -> int | None:
+    """The month a name or abbreviation means in one of eight languages (CLDR), or None."""
+    import unicodedata
+
+    from fundwatch.domain.monthnames import MONTHS
+
+    word = word.lower()
+    if word in MONTHS:
+        return MONTHS[word]
+    plain = unicodedata.normalize("NFKD", word.replace("ł", "l"))
+    return MONTHS.get("".join(ch for ch in plain if not unicodedata.combining(ch)))
+
+
+def _from_month_name(raw: str) -> When | None:
+    m = _WORD_DATE.fullmatch(raw)
+    if not m:
+        return None
+    month = _month(m["mon"])
+    if month is None:
+        return None
+    try:
+        day = date(int(m["y"]), month, int(m["d"]))
+        if m["h"] is None:
+            return day
+        return datetime.combine(day, time(int(m["h"]), int(m["min"]), int(m["s"] or 0)))
+    except ValueError as exc:
+        raise BadValue(f"'{raw}' is not a valid date: {exc}") from None
+
+
 def _from_words(raw: str) -> When:
     """`26 November 2025 17:00`, `2025-11-12 5pm` and other forms, through dateutil.
 
@@ -242,6 +318,9 @@ def _from_words(raw: str) -> When:
             f"'{raw}' is not a date",
             hint="write DD/MM/YYYY, YYYY-MM-DD or '26 November 2025', optionally with HH:MM",
         )
+    named = _from_month_name(raw)
+    if named is not None:
+        return named
     year_first = re.match(r"\d{4}[-/.]", raw) is not None
     try:
         with warnings.catch_warnings(record=True) as caught:
