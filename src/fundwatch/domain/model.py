@@ -284,23 +284,41 @@ def _romanised(text: str) -> str:
 
 def slugify(text: str, limit: int = 40) -> str:
     """``EIC call to support UA tech SMEs`` -> ``eic-call-to-support-ua-tech-smes``;
-    ``Підтримка МСП`` -> ``pidtrymka-msp``."""
+    ``Підтримка МСП`` -> ``pidtrymka-msp``; ``Straße & Øresund`` -> ``strasse-oresund``;
+    ``Στάδιο 1`` -> ``stadio-1``.
+
+    Ukrainian (and Russian, Belarusian) as the national romanisation writes it; every
+    other letter through anyascii (ISC licence), imported only for such a text."""
     text = _romanised(text)
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    if not text.isascii():
+        from anyascii import anyascii
+
+        text = anyascii(text).lower()
+    return _cut(re.sub(r"[^a-z0-9]+", "-", text).strip("-"), limit)
+
+
+def _cut(slug: str, limit: int) -> str:
     if len(slug) > limit:
         cut = slug[: limit + 1]  # a word ending right at the limit stays whole
         slug = cut.rsplit("-", 1)[0] if "-" in cut else slug[:limit]
     return slug or "call"
 
 
+def _slug_as_before(text: str, limit: int) -> str:
+    """slugify as it was before anyascii: letters without an ASCII decomposition (ß, ø,
+    Greek) left out. Calendar UIDs are made with it, so that they stay what earlier
+    exports made them and calendars update their events instead of adding copies."""
+    ascii_text = unicodedata.normalize("NFKD", _romanised(text)).encode("ascii", "ignore")
+    return _cut(re.sub(r"[^a-z0-9]+", "-", ascii_text.decode()).strip("-"), limit)
+
+
 def stable_slug(text: str, limit: int = 60) -> str:
-    """A slug that tells texts apart, for calendar UIDs: ``slugify``, and a digest of
-    the text when it has letters a slug cannot spell (Greek, Chinese, Arabic...), so
-    that ``Στάδιο 1`` and ``Φάση 1`` do not both become ``1``."""
+    """A slug that tells texts apart, for calendar UIDs: ``slugify`` as it was, and a
+    digest of the text when it has letters a slug cannot spell (Greek, Chinese,
+    Arabic...), so that ``Στάδιο 1`` and ``Φάση 1`` do not both become ``1``."""
     import hashlib
 
-    slug = slugify(text, limit)
+    slug = _slug_as_before(text, limit)
     folded = _romanised(text)
     # Latin letters a slug cannot spell (ł, ß, ø) are left out as before: their UIDs
     # stay what earlier exports made them
