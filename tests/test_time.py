@@ -901,7 +901,7 @@ class TestSlugify:
             ("Поддержка", "podderzhka"),
             ("", "call"),
             ("!!!", "call"),
-            ("日本語", "ribenyu"),  # anyascii: Mandarin readings,
+            ("日本語", "ribenyu"),  # anyascii: Mandarin readings
         ],
     )
     def test_slugs(self, title: str, slug: str) -> None:
