@@ -17,7 +17,7 @@ from fundwatch.domain.model import (
     sort_deadlines,
     unique_id,
 )
-from fundwatch.domain.timeutil import When, parse_when, zone
+from fundwatch.domain.timeutil import When, localize, parse_when, zone
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def new_call(
         deadlines=deadlines,
         programme=given.programme or None,
         identifier=given.identifier or None,
-        url=given.url or None,
+        url=check_link(given.url) if given.url else None,
         opens=_opens(given.opens or "", tz),
         timezone=tz,
         tags=tuple(t for t in given.tags or () if t),
@@ -137,6 +137,7 @@ def new_call(
         notes=given.notes or None,
         state=_check_state(given.state or "watching"),
     )
+    check_opening(call)
     return restamp(call, now) if now is not None else call
 
 
@@ -180,6 +181,8 @@ def edited_call(
         value = getattr(given, key)
         if value is not None:
             changes[key] = value or None
+    if given.url:
+        check_link(given.url)
     if given.opens is not None:
         changes["opens"] = _opens(given.opens, tz)
     if given.tags is not None:
@@ -210,3 +213,44 @@ def restamp(call: Call, now: datetime) -> Call:
     if call.fingerprint is None:
         return call.replace(fingerprint=mark, modified=call.modified or stamp)
     return call.replace(fingerprint=mark, sequence=call.sequence + 1, modified=stamp)
+
+
+def check_link(url: str, option: str = "--url") -> str:
+    """A call's link: an http(s) address with a host (no ``javascript:``, no file)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise BadValue(
+            f"{option}: '{url}' is not an http(s) link",
+            hint="give the call's web page, such as https://ec.europa.eu/info/funding-tenders/",
+        )
+    return url
+
+
+def check_opening(call: Call) -> None:
+    """A call cannot open after its last deadline (a date typed in the wrong field, or
+    day and month swapped)."""
+    if call.opens is None or not call.deadlines:
+        return
+    opens = localize(call.opens, call.timezone).astimezone(UTC)
+    last = max(call.deadlines, key=lambda d: d.ends)
+    if opens >= last.ends:
+        shown = call.opens.strftime(
+            "%d/%m/%Y %H:%M" if isinstance(call.opens, datetime) else "%d/%m/%Y"
+        )
+        raise BadValue(
+            f"--opens {shown} is after the last deadline of {call.id}, {_written(last)}",
+            hint="check --opens and the deadlines; dates are day first: 08/04/2027 is 8 April",
+        )
+
+
+def _written(d: Deadline) -> str:
+    at = d.at
+    if isinstance(at, datetime):
+        return f"{at:%d/%m/%Y %H:%M}"
+    return f"{at:%d/%m/%Y}"

@@ -33,29 +33,59 @@ def zone(name: str) -> ZoneInfo:
             raise ValueError(name)
         return ZoneInfo(name)
     except Exception:  # ZoneInfoNotFoundError, ValueError, IsADirectoryError, ...
+        close = nearest_zone(name) if isinstance(name, str) else None
         raise BadValue(
             f"unknown time zone '{name}'",
-            hint="use an IANA name such as Europe/Brussels, Europe/Kyiv or America/New_York",
+            hint=f"did you mean {close}?"
+            if close
+            else "use an IANA name such as Europe/Brussels, Europe/Kyiv or America/New_York",
         ) from None
+
+
+def nearest_zone(name: str) -> str | None:
+    """The IANA zone a mistyped name most likely meant (Europe/Brusels), or None."""
+    import difflib
+
+    found = difflib.get_close_matches(name, _zone_names(), n=1, cutoff=0.8)
+    return found[0] if found else None
+
+
+@cache
+def _zone_names() -> list[str]:
+    from zoneinfo import available_timezones
+
+    return sorted(available_timezones())
 
 
 def system_zone_name() -> str:
     """The IANA name of this machine's zone: $TZ, then /etc/localtime, then UTC.
 
-    A $TZ that is not an IANA name (POSIX rules such as ``CET-1CEST``, or a path
-    such as ``:/etc/localtime``) is read through the file it names, else skipped.
+    $TZ may name a zone (``Europe/Brussels``, ``:Europe/Brussels``) or a zone file
+    (``:/etc/localtime``). Anything else (a typing mistake, POSIX rules such as
+    ``CET-1CEST``) is an error naming it: times would silently come out in UTC.
     """
-    name = os.environ.get("TZ", "").lstrip(":")
+    raw = os.environ.get("TZ", "")
+    name = raw.lstrip(":")
     if name:
         if not name.startswith("/"):
             try:
                 zone(name)
                 return name
-            except BadValue:
-                name = ""
-        found = _zone_of_file(name or "/etc/localtime")
+            except BadValue as exc:
+                raise BadValue(
+                    f"TZ: unknown time zone '{raw}'",
+                    hint=exc.hint
+                    if exc.hint and exc.hint.startswith("did you mean")
+                    else "set TZ to an IANA name such as Europe/Brussels (POSIX rules such as "
+                    "CET-1CEST are not read), or the setting display_timezone",
+                ) from None
+        found = _zone_of_file(name)
         if found:
             return found
+        raise BadValue(
+            f"TZ: '{raw}' is not a time zone file",
+            hint="set TZ to an IANA name such as Europe/Brussels",
+        )
     found = _zone_of_file("/etc/localtime")
     if found:
         return found

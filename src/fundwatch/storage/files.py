@@ -38,6 +38,20 @@ def regular_file(path: Path) -> bool:
     )
 
 
+def check_writable(path: Path) -> None:
+    """A watchlist made read-only (no write bit, or none for this user) is not replaced:
+    an atomic write renames a new file over it, which the folder alone would allow,
+    even for root."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # none yet, or unreadable: reading it says so
+    if not mode & 0o222 or not os.access(path, os.W_OK):
+        raise WatchlistError(
+            f"{path} is read-only", hint="make it writable (chmod u+w) to change it"
+        )
+
+
 def read_text(path: Path) -> str:
     try:
         regular_file(path)
@@ -100,9 +114,16 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
 
 def write_output(path: Path, data: bytes) -> None:
     """An export's output: atomically to a file, straight into a device or a pipe
-    (``-o /dev/stdout``, a FIFO), which must not be replaced by a file."""
+    (``-o /dev/stdout``, a FIFO), which must not be replaced by a file. The folder must
+    exist: a mistyped one is not made."""
     import stat
 
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise WatchlistError(
+            f"cannot write {path}: {folder} {what}", hint="create the folder first, or fix -o"
+        )
     try:
         special = not stat.S_ISREG(os.stat(path).st_mode) and not path.is_dir()
     except OSError:
@@ -161,6 +182,7 @@ def commit(path: Path, old: bytes | None, new: bytes) -> bool:
         return False
     path = Path(os.path.realpath(path))
     if old is not None:
+        check_writable(path)
         # the backup is no more readable than the watchlist itself
         atomic_write(backup_path(path), old, mode=os.stat(path).st_mode & 0o777)
     atomic_write(path, new)

@@ -11,7 +11,7 @@ import typer
 from fundwatch.cli.app import command
 from fundwatch.cli.commands.watchlist import AllOpt
 from fundwatch.cli.context import Session, out
-from fundwatch.domain.errors import FundwatchError
+from fundwatch.domain.errors import FundwatchError, UsageProblem
 from fundwatch.domain.query import Filters
 from fundwatch.output.tables import zone_caption
 
@@ -47,10 +47,16 @@ def remind(
         str, typer.Option("--within", metavar="DUR", help="Window from today: 14d, 3w, 1m.")
     ] = "14d",
     fmt: Annotated[
-        RemindFormat,
-        typer.Option("--format", help="Output format (table: text when not on a terminal)."),
-    ] = RemindFormat.table,
-    post: Annotated[bool, typer.Option("--post", help="Send it to a chat webhook.")] = False,
+        RemindFormat | None,
+        typer.Option(
+            "--format",
+            help="Output format (default table: text when not on a terminal).",
+            show_default=False,
+        ),
+    ] = None,
+    post: Annotated[
+        bool, typer.Option("--post", help="Send it to a chat webhook (implied by --webhook).")
+    ] = False,
     webhook: Annotated[
         str | None,
         typer.Option(
@@ -78,6 +84,15 @@ def remind(
     from fundwatch.output import report
 
     span = parse_option_duration(within, "--within")
+    if post or webhook is not None:  # a webhook given is one to post to
+        if fmt is not None:
+            raise UsageProblem(
+                f"{'--post' if post else '--webhook'} posts in the chat's own format: "
+                f"--format {fmt.value} cannot go with it",
+                hint="--post-format chooses the chat kind; without --post, --format prints",
+            )
+        post = True
+    fmt = fmt or RemindFormat.table
     # the webhook is checked first, so that a wrong one shows in an empty week too
     target = _webhook(session, webhook, post_format) if post else None
     clock = session.clock

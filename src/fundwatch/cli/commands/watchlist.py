@@ -148,6 +148,14 @@ def add(
     with store.transaction(session.path, create=True) as watchlist:
         now = session.clock.now
         call = new_call(given, watchlist.ids(), settings.timezone, settings.deadline_time, now)
+        if call.identifier:
+            folded = call.identifier.casefold()
+            for other in watchlist.calls:
+                if other.identifier and other.identifier.casefold() == folded:
+                    raise FundwatchError(
+                        f"{other.identifier} is already on the watchlist as {other.id}",
+                        hint=f"change that call with `fundwatch edit {other.id} ...`",
+                    )
         watchlist.calls.append(call)
     out(call.id + "\n")
 
@@ -192,7 +200,7 @@ def edit(
     --set-deadline and --drop-deadline change one deadline and leave the others.
     """
     from fundwatch.domain import edits
-    from fundwatch.domain.fields import edited_call, restamp
+    from fundwatch.domain.fields import check_opening, edited_call, restamp
     from fundwatch.storage import store
 
     given = _input(
@@ -214,6 +222,8 @@ def edit(
         for label in drop_deadline or ():
             new, said = edits.drop_deadline(new, label)
             lines += said
+        if new.deadlines != call.deadlines or new.opens != call.opens:
+            check_opening(new)
         if not new.deadlines:
             raise FundwatchError(
                 f"that would leave {call.id} with no deadline",
@@ -366,6 +376,10 @@ def check(session: Session) -> None:
     notes = codec.doubts(watchlist)
     for note in notes:
         out(f"{path}: warning: {note}\n")
+    from fundwatch.storage.settings import unknown_keys
+
+    for line in unknown_keys(session.settings):
+        out(f"{session.settings.path}: warning: {line}\n")
     deadlines = sum(len(c.deadlines) for c in watchlist.calls)
     out(f"{path}: {len(watchlist.calls)} calls, {deadlines} deadlines, no problems.\n")
 
@@ -386,6 +400,10 @@ def config(session: Session, fmt: FormatOpt = Format.table) -> None:
         file_source = "$FUNDWATCH_FILE"
     else:
         file_source = "default"
+    from fundwatch.storage.settings import unknown_keys
+
+    for line in unknown_keys(s):
+        sys.stderr.write(f"warning: {s.path}: {line}\n")
     clock = session.clock
     rows: list[tuple[str, Any, str]] = [
         ("watchlist", str(path), file_source + ("" if path.exists() else ", not created yet")),
