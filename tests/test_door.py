@@ -107,6 +107,12 @@ def test_add_with_an_identifier_already_watched(fw, one):
         "(change that call with `fundwatch edit eie ...`)\n"
     )
     assert one.read_bytes() == before
+    assert fw("add", "Other", "--identifier", "HORIZON-X", "--deadline", "2027-01-20").code == 0
+    before = one.read_bytes()
+    err = refused(fw("edit", "other", "--identifier", "HORIZON-EIE-2026-01"))
+    assert err.startswith("error: HORIZON-EIE-2026-01 is already on the watchlist as eie")
+    assert one.read_bytes() == before
+    assert fw("edit", "eie", "--identifier", "horizon-eie-2026-01").code == 0  # its own
 
 
 def test_an_opening_date_after_the_last_deadline(fw, one):

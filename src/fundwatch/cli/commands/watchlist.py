@@ -148,16 +148,22 @@ def add(
     with store.transaction(session.path, create=True) as watchlist:
         now = session.clock.now
         call = new_call(given, watchlist.ids(), settings.timezone, settings.deadline_time, now)
-        if call.identifier:
-            folded = call.identifier.casefold()
-            for other in watchlist.calls:
-                if other.identifier and other.identifier.casefold() == folded:
-                    raise FundwatchError(
-                        f"{other.identifier} is already on the watchlist as {other.id}",
-                        hint=f"change that call with `fundwatch edit {other.id} ...`",
-                    )
+        _identifier_free(call.identifier, watchlist.calls)
         watchlist.calls.append(call)
     out(call.id + "\n")
+
+
+def _identifier_free(identifier: str | None, calls: list[Any], mine: str | None = None) -> None:
+    """One call per official identifier: a second one is a mistake (`edit` the first)."""
+    if not identifier:
+        return
+    folded = identifier.casefold()
+    for other in calls:
+        if other.id != mine and other.identifier and other.identifier.casefold() == folded:
+            raise FundwatchError(
+                f"{other.identifier} is already on the watchlist as {other.id}",
+                hint=f"change that call with `fundwatch edit {other.id} ...`",
+            )
 
 
 @command()
@@ -214,6 +220,8 @@ def edit(
         call = watchlist.find(call_id)
         taken = watchlist.ids() - {call.id}
         new, changed = edited_call(call, given, taken, default_time)
+        if "identifier" in changed:
+            _identifier_free(new.identifier, watchlist.calls, mine=call.id)
         if given.deadlines:
             lines += edits.changes(call.deadlines, new.deadlines)
         for text in set_deadline or ():
