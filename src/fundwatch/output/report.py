@@ -34,7 +34,7 @@ FORMATS = ("text", "markdown", "html", "json", "csv")
 DEADLINE_HEADERS = ["Deadline", "Left", "Call", "Stage", "Programme", "Identifier", "Link"]
 OPENING_HEADERS = ["Opens", "In", "Call", "Programme", "Identifier", "Link"]
 NEW_TITLE = "New on the portal"
-NEW_HEADERS = ["Next deadline", "Left", "Topic", "Kind", "Status", "Search", "Identifier", "Link"]
+NEW_HEADERS = ["Next deadline", "Left", "Topic", "Status", "Identifier", "Search", "Link"]
 
 
 def render(reminder: Reminder, fmt: str) -> str:
@@ -75,8 +75,8 @@ def sections(r: Reminder) -> list[tuple[str, Grid]]:
 
 
 def new_grid(r: Reminder) -> Grid:
-    """The topics saved searches found new: the deadline, the topic (linked), its kind and
-    status, the search that found it."""
+    """The topics saved searches found new: the deadline, the topic (linked), its status
+    (and kind, unless a grant topic), the search that found it."""
     grid = Grid(
         list(NEW_HEADERS),
         right=frozenset({1}),
@@ -87,9 +87,10 @@ def new_grid(r: Reminder) -> Grid:
     for f in r.new_topics:
         nxt = f.next_deadline(r.clock)
         days = nxt.days_left(r.clock) if nxt else None
+        status = f.status(r.clock) + (f", {f.kind}" if f.kind != "topic" else "")
         grid.add(
             [when_text(nxt, r.clock) if nxt else "", days_text(days), f.title or f.identifier,
-             f.kind, f.status(r.clock), f.search, f.identifier, f.url or ""],
+             status, f.identifier, f.search, f.url or ""],
             days,
             f.url,
         )  # fmt: skip

@@ -116,9 +116,8 @@ def search(
 ) -> None:
     """Search the Funding & Tenders Portal live: identifier, title, status, next deadline.
 
-    With --save NAME the search is kept in the watchlist, and `fundwatch sync` reports the
-    topics it finds for the first time; `fundwatch searches` lists the saved ones.
-    """  # fmt: skip
+    With --save NAME it is kept; sync then reports the topics it finds for the first time.
+    """
     from fundwatch.domain import discovery
     from fundwatch.domain.timeutil import parse_option_duration
     from fundwatch.portal import client
@@ -250,7 +249,11 @@ def searches(
     session: Session,
     action: Annotated[
         SearchesAction,
-        typer.Argument(help="list (the default), or remove NAME.", show_default=False),
+        typer.Argument(
+            metavar="[list|remove]",
+            help="list (the default), or remove NAME.",
+            show_default=False,
+        ),
     ] = SearchesAction.list,
     name: Annotated[
         str | None, typer.Argument(metavar="[NAME]", help="The search to remove.")
