@@ -169,6 +169,13 @@ def test_a_new_cascade_call_keeps_its_own_deadline_time(fw, portal, saved):
     [call] = json.loads(fw("list", "--format", "json", *DAY3).out)
     assert call["identifier"] == OC3
     assert call["deadlines"][0]["at"] == "2026-04-30T12:00:00+02:00"
+    # and sync finds it by its call identifier: nothing changed
+    portal.requests.clear()
+    r = fw("sync", *DAY3)
+    assert (r.code, r.out) == (0, "")
+    assert [list(s.parts["query"].json["bool"]["must"][0]["terms"]) for s in portal.requests][
+        :2
+    ] == [["identifier"], ["callIdentifier"]]
 
 
 def test_a_topic_already_watched_is_not_new(fw, portal, saved):

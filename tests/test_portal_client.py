@@ -303,11 +303,14 @@ def test_fetch_topics_in_one_request(server):
     assert list(found) == list(TALK)
     assert all(found[i].identifier == i for i in TALK)
     assert found[SSRI04].source == "SEDIA"  # the legacy row was merged away
-    [seen] = server.requests
+    seen, again = server.requests  # the unknown one again, as a call identifier
     assert seen.parts["query"].json == {
         "bool": {"must": [{"terms": {"identifier": [*TALK, "HORIZON-NOPE-2025-01"]}}]}
     }
     assert seen.query["text"] == "***" and seen.query["pageSize"] == "100"
+    assert again.parts["query"].json["bool"]["must"][0] == {
+        "terms": {"callIdentifier": ["HORIZON-NOPE-2025-01"]}
+    }
 
 
 def test_fetch_topics_in_batches_following_full_pages_only(server):
@@ -589,7 +592,12 @@ def test_watch_names_the_unknown_and_adds_the_rest(fw, portal):
     assert r.code == 0
     assert r.out == f"{SSRI04.lower()}\n"
     assert r.err == "warning: the portal does not know HORIZON-NOPE-2025-01-XX-01\n"
-    assert len(portal.requests) == 1
+    # the unknown one asked for again as a cascade or external call's identifier
+    assert len(portal.requests) == 2
+    assert portal.requests[1].parts["query"].json["bool"]["must"] == [
+        {"terms": {"callIdentifier": ["HORIZON-NOPE-2025-01-XX-01"]}},
+        {"terms": {"type": ["2", "8"]}},
+    ]
 
 
 def test_watch_nothing_known_is_an_error_and_writes_nothing(fw, portal, watchlist):

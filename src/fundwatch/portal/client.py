@@ -149,29 +149,48 @@ def fetch_topics(
 
     One ``terms`` filter on ``identifier`` per batch of ``batch`` identifiers; a batch's
     next page is asked for only when its page was full. A topic has one row or a few
-    (legacy copies), so 200 identifiers take 2 requests when every batch has fewer than
-    ``page_size`` rows, and usually 4 (a batch of 100 fills its first page).
+    (legacy copies), so 200 identifiers take 3 requests when every batch has fewer than
+    ``page_size`` rows. Identifiers not found are asked for once more as the call
+    identifier of cascade and external-action calls.
     """
     wanted = list(dict.fromkeys(i.strip() for i in identifiers if i and i.strip()))
     if not wanted:
         return {}
     if batch < 1:
         raise BadValue("the batch size must be at least 1")
-    rows: list[Topic] = []
     doing = f"Looking up {len(wanted)} topic{'s' * (len(wanted) > 1)} on the portal"
     hint = "the portal sent far more rows than topics asked for: try a smaller batch"
+    given = {i.casefold(): i for i in wanted}
+    found: dict[str, Topic] = {}
+
+    def keep(rows: list[Topic]) -> None:
+        for topic in merge(rows):
+            key = given.get(topic.identifier.casefold())
+            if key is not None and key not in found:
+                found[key] = topic
+
     with _Session(base_url, timeout, retries, backoff, progress, doing) as session:
+        rows: list[Topic] = []
         for start in range(0, len(wanted), batch):
             query = identifier_query(wanted[start : start + batch])
             rows += session.pages(
                 EVERYTHING, query, page_size, max_pages, full_only=True, cap_hint=hint
             )
-    given = {i.casefold(): i for i in wanted}
-    found: dict[str, Topic] = {}
-    for topic in merge(rows):
-        key = given.get(topic.identifier.casefold())
-        if key is not None and key not in found:
-            found[key] = topic
+        keep(rows)
+        # cascade and external-action calls have no identifier field: their call
+        # identifier stands for it (topics.parse_search_page); one more request, only
+        # when some identifier was not found
+        missing = [i for i in wanted if i not in found]
+        rows = []
+        for start in range(0, len(missing), batch):
+            query = {"bool": {"must": [
+                {"terms": {"callIdentifier": missing[start : start + batch]}},
+                {"terms": {"type": ["2", "8"]}},
+            ]}}  # fmt: skip
+            rows += session.pages(
+                EVERYTHING, query, page_size, max_pages, full_only=True, cap_hint=hint
+            )
+        keep(rows)
     return {i: found[i] for i in wanted if i in found}
 
 
