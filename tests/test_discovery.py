@@ -8,9 +8,14 @@ import csv
 import io
 import json
 import tomllib
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from localserver import Answer, Portal, cascade_row, topic_row
+from localserver import Answer, Portal, cascade_row, json_answer, topic_row
+
+from fundwatch.domain import discovery
+from fundwatch.domain.discovery import Found, SavedSearch, read_searches, recorded
+from fundwatch.portal.client import bounded_searches, search_query
 
 SEARCH = "smart manufacturing SMEs"
 TWIN5 = "HORIZON-CL4-2026-TWIN-01-05"
@@ -128,7 +133,7 @@ def test_chat_payloads_carry_the_new_topics(fw, portal, saved, server):
     base = f"http://{server.host}"
     real = portal.respond
     portal.respond = lambda seen: Answer() if seen.route == hooks else real(seen)
-    for kind in ("slack", "mattermost", "discord", "teams"):
+    for kind in ("slack", "mattermost", "teams"):  # text, Markdown, an Adaptive Card
         portal.requests.clear()
         r = fw("remind", "--post", "--webhook", base + hooks, "--post-format", kind, *DAY3)
         assert r.code == 0, r.err
@@ -313,16 +318,53 @@ def test_a_search_that_is_too_broad_is_said_with_its_count(fw, portal, saved):
     assert "too broad (" in fw("searches", *DAY2).out
 
 
-@pytest.mark.parametrize(("results", "requests"), [(99, 1), (100, 1), (250, 3), (300, 3)])
-def test_a_search_takes_at_most_four_requests(fw, portal, watchlist, results, requests):
-    portal.respond.rows = [
+@pytest.mark.parametrize(
+    ("results", "requests", "broad"),
+    [(0, 1, False), (99, 1, False), (100, 1, False), (250, 3, False), (300, 3, False),
+     (301, 1, True)],
+)  # fmt: skip
+def test_a_search_takes_at_most_four_requests(server, results, requests, broad):
+    server.respond = Portal([
         topic_row(f"HORIZON-CL4-2026-BULK-{i:03d}", f"Bulk topic {i}", "2026-01-01",
                   ["2026-06-01"]) for i in range(results)
-    ]  # fmt: skip
-    r = fw("search", "bulk", "--save", "Bulk", *DAY1)
-    assert r.code == 0, r.err
-    assert len(portal.requests) == requests <= 4
-    assert len(searches_table(watchlist)[0]["seen"]) == results
+    ])  # fmt: skip
+    url = f"http://{server.host}/search"
+    [answer] = bounded_searches(url, [("bulk", search_query())], progress=False)
+    assert len(server.requests) == requests <= 4
+    assert (answer.total, answer.too_broad) == (results, broad)
+    assert len(answer.topics) == (0 if broad else results)
+
+
+def test_a_search_without_a_count_stops_past_the_bound(server):
+    rows = [topic_row(f"HORIZON-CL4-2026-BULK-{i:03d}", f"Bulk topic {i}", "2026-01-01",
+                      ["2026-06-01"]) for i in range(400)]  # fmt: skip
+    pages = [json_answer({"results": rows[n * 100 : (n + 1) * 100]}) for n in range(4)]
+    server.answers(*pages)
+    [answer] = bounded_searches(f"http://{server.host}/search", [("***", search_query())],
+                                progress=False)  # fmt: skip
+    assert len(server.requests) == 4
+    assert (answer.total, answer.too_broad, answer.topics) == (400, True, [])
+
+
+def test_recorded_first_run_then_new_ones_less_the_watched():
+    now = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+
+    def found(identifier: str) -> Found:
+        return Found("s", identifier, identifier.title(), "topic", None, (), None, None, now)
+
+    search = SavedSearch("s")
+    first, fresh = recorded(search, [found("A"), found("B")], [], now)
+    assert (first.seen, fresh, first.hits) == (("A", "B"), [], 2)
+    later = now + timedelta(days=1)
+    second, fresh = recorded(first, [found("a"), found("C"), found("D")], ["d"], later)
+    assert [f.identifier for f in fresh] == ["C"] and fresh[0].found == later
+    assert second.seen == ("A", "B", "C", "D") and second.latest() == fresh
+    # the table reads back as written
+    again = read_searches({"searches": discovery.searches_table([second])})
+    assert again == [second._replace(extra={})]
+    # reports older than KEEP_NEW go at the next run
+    third, _ = recorded(second, [], [], later + timedelta(days=93))
+    assert third.new == ()
 
 
 def test_sync_failure_of_a_search_writes_nothing(fw, portal, saved):
@@ -334,7 +376,7 @@ def test_sync_failure_of_a_search_writes_nothing(fw, portal, saved):
     def failing(seen):
         if b'"identifier"' in seen.parts["query"].content:
             return real(seen)
-        return Answer(503, body=b"down")
+        return Answer(400, body=b"no")  # not retried: the test stays quick
 
     portal.respond = failing
     r = fw("sync", *DAY2, env={"FUNDWATCH_PORTAL_TIMEOUT": "2"})
