@@ -200,6 +200,12 @@ def test_the_first_run_of_a_search_written_by_hand_records_and_says_how_many(fw,
         'version = 1\n\n[[searches]]\nname = "Twins"\ntext = "digital twins"\nkind = ["topic"]\n',
         encoding="utf-8",
     )
+    before = watchlist.read_bytes()
+    r = fw("sync", "--dry-run", *DAY1)
+    assert (
+        r.out == "'Twins': first run, 1 topic would be recorded (later syncs report the new ones)\n"
+    )
+    assert watchlist.read_bytes() == before
     r = fw("sync", *DAY1)
     assert (r.code, r.out) == (0, "'Twins': first run, 1 topic recorded (later syncs report "
                                   "the new ones)\n")  # fmt: skip

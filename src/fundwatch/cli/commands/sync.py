@@ -65,7 +65,7 @@ def sync(
     for change in changes:
         out(change.line() + "\n")
     for outcome in outcomes:
-        _report(outcome, clock)
+        _report(outcome, clock, dry_run)
     if sys.stderr.isatty():
         what = "would change" if dry_run else "changed"
         found = sum(len(o.new) for o in outcomes)
@@ -73,7 +73,7 @@ def sync(
         sys.stderr.write(f"Checked {len(asked)} topics: {len(changes)} {what}{tail}.\n")
 
 
-def _report(outcome: Outcome, clock: Clock) -> None:
+def _report(outcome: Outcome, clock: Clock, dry_run: bool) -> None:
     from fundwatch.output.tables import one_line
     from fundwatch.portal.client import MAX_RESULTS
 
@@ -89,8 +89,9 @@ def _report(outcome: Outcome, clock: Clock) -> None:
     if outcome.first:
         n = s.hits or 0
         out(
-            f"'{name}': first run, {n} topic{'s' * (n != 1)} recorded "
-            "(later syncs report the new ones)\n"
+            f"'{name}': first run, {n} topic{'s' * (n != 1)} "
+            + ("would be recorded" if dry_run else "recorded")
+            + " (later syncs report the new ones)\n"
         )
         return
     for f in outcome.new:
