@@ -401,3 +401,12 @@ def test_a_bad_saved_search_table_is_one_error_line(fw, portal, watchlist):
     )
     r = fw("searches")
     assert r.code == 1 and "unknown kind 'tender'" in r.err
+    watchlist.write_text(
+        'version = 1\n\n[[searches]]\nname = "a"\nprogramme = ["Marshall Plan"]\n',
+        encoding="utf-8",
+    )
+    r = fw("sync")
+    assert r.code == 1 and r.err.startswith(
+        "error: saved search 'a': no portal programme matches 'Marshall Plan'"
+    )
+    assert portal.requests == []

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from fundwatch.domain.discovery import KIND_OF_TYPE, Found, SavedSearch, recorded, too_broad
+from fundwatch.domain.errors import BadValue
 from fundwatch.domain.query import window_end
 from fundwatch.domain.timeutil import Clock
 from fundwatch.portal import client
@@ -93,7 +94,13 @@ def run_all(
     here; nothing is written."""
     if not searches:
         return []
-    plans = [plan(s) for s in searches]  # a bad programme fails before any request
+    plans = []
+    for search in searches:  # a bad programme fails before any request
+        try:
+            plans.append(plan(search))
+        except BadValue as exc:
+            message = exc.message.removeprefix("--programme: ")
+            raise BadValue(f"saved search '{search.name}': {message}", exc.hint) from None
     answers = client.bounded_searches(
         base_url, [(p.text, p.query) for p in plans], progress=progress
     )
