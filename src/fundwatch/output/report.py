@@ -173,9 +173,7 @@ def text(r: Reminder) -> str:
     parts = [headline(r), zone_caption(r.clock), ""]
     for title, grid in sections(r):
         # programme and link on a line of their own under each row
-        long = frozenset(
-            i for i, h in enumerate(grid.headers) if h in ("Programme", "Link", "Search")
-        )
+        long = frozenset(i for i, h in enumerate(grid.headers) if h in ("Programme", "Link"))
         parts += [title, to_text(grid, long)]
     if r.changes:
         parts.append(changes_title(r))
