@@ -213,9 +213,14 @@ def test_the_first_run_of_a_search_written_by_hand_records_and_says_how_many(fw,
     assert table["seen"] == [TWIN5] and table["count"] == 1 and table["kind"] == ["topic"]
     assert fw("sync", *DAY2).out == ""
     # the hand-written part reads back as written
-    assert 'name = "Twins"\ntext = "digital twins"\nkind = [\n    "topic",\n]' in (
-        watchlist.read_text(encoding="utf-8")
-    )
+    text = watchlist.read_text(encoding="utf-8")
+    assert 'name = "Twins"\ntext = "digital twins"\nkind = [\n    "topic",\n]' in text
+    # edited by hand: the next run starts afresh, reporting nothing
+    watchlist.write_text(text.replace('"digital twins"', '"smart manufacturing"'), "utf-8")
+    r = fw("sync", *DAY2)
+    assert r.out.startswith("'Twins': first run, 1 topic recorded")
+    [table] = searches_table(watchlist)
+    assert table["seen"] == [TWIN5]  # the cascade call is not a topic
 
 
 def test_filters_go_to_the_portal_as_terms_and_dates_are_ours(fw, portal, watchlist):

@@ -14,6 +14,7 @@ The watchlist holds them in a ``[[searches]]`` array of tables that a person can
     last_run = 2026-03-02T07:00:00Z        # when sync last ran it
     count = 42                             # how many topics matched then (or the portal's
     too_broad = false                      #   count of results, when too broad)
+    recorded_for = "3f1c..."               # the text and filters seen was recorded for
     seen = ["HORIZON-...", ...]            # every topic it has matched
     [[searches.new]]                       # topics new at a sync, kept KEEP_NEW
     identifier = "..."; title = "..."; kind = "topic"; found = <UTC time>
@@ -21,7 +22,8 @@ The watchlist holds them in a ``[[searches]]`` array of tables that a person can
     url = "..."; programme = "..."
 
 A search without ``seen`` has never run: its first run records what it matches
-without calling any of it new. Keys fundwatch does not know are kept.
+without calling any of it new. So does the next run of a search whose text or filters
+were edited (``recorded_for`` no longer fits). Keys fundwatch does not know are kept.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ NAME_LENGTH = 80
 TABLE = "searches"
 
 _DEFINITION = ("name", "text", "status", "programme", "kind", "closing_within", "opening_within")
-_STATE = ("last_run", "count", "too_broad", "seen", "new")
+_STATE = ("last_run", "count", "too_broad", "recorded_for", "seen", "new")
 _FOUND = ("identifier", "title", "kind", "programme", "opens", "timezone", "deadlines", "url",
           "found")  # fmt: skip
 
@@ -86,6 +88,7 @@ class SavedSearch(NamedTuple):
     hits: int | None = None  # the table's count
     too_broad: bool = False
     seen: tuple[str, ...] | None = None  # None: never run
+    recorded_for: str | None = None  # the definition's fingerprint when seen was recorded
     new: tuple[Found, ...] = ()
     extra: dict[str, Any] | None = None  # keys fundwatch does not know, kept
 
@@ -107,6 +110,31 @@ class SavedSearch(NamedTuple):
         if self.opening_within is not None:
             parts.append(f"opening within {self.opening_within}")
         return "; ".join(parts)
+
+    @property
+    def fingerprint(self) -> str:
+        """A short digest of what the search asks (text and filters): a search edited by
+        hand starts afresh at its next run."""
+        import hashlib
+        import json
+
+        shape = [
+            " ".join(self.text.casefold().split()),
+            sorted(self.statuses),
+            sorted(p.casefold().strip() for p in self.programmes),
+            sorted(self.kinds),
+            str(self.closing_within or ""),
+            str(self.opening_within or ""),
+        ]
+        return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:12]
+
+    @property
+    def fresh_start(self) -> bool:
+        """Its next run records what it matches without reporting any of it: it has
+        never run, or it was edited since it recorded what it has seen."""
+        if self.seen is None:
+            return True
+        return self.recorded_for is not None and self.recorded_for != self.fingerprint
 
     def latest(self) -> list[Found]:
         """The topics new at this search's last run."""
@@ -194,6 +222,7 @@ def _read(item: dict[str, Any], where: str) -> SavedSearch:
         hits=count if isinstance(count, int) and not isinstance(count, bool) else None,
         too_broad=item.get("too_broad") is True,
         seen=seen,
+        recorded_for=_text(item, "recorded_for"),
         new=new,
         extra={k: v for k, v in item.items() if k not in _DEFINITION + _STATE},
     )
@@ -248,6 +277,8 @@ def _table(s: SavedSearch) -> dict[str, Any]:
         t["count"] = s.hits
     if s.too_broad:
         t["too_broad"] = True
+    if s.recorded_for is not None:
+        t["recorded_for"] = s.recorded_for
     if s.seen is not None:
         t["seen"] = list(s.seen)
     if s.new:
@@ -287,13 +318,17 @@ def recorded(
     """``search`` after a run that matched ``matched`` (each as a Found of this run), and
     the topics new to it: never seen by it before, and not on the watchlist.
 
-    The first run (nothing seen yet) records without reporting anything as new.
+    The first run (nothing seen yet, or the search edited since) records without
+    reporting anything as new; an edited search forgets what it had seen.
     """
     now = now.astimezone(UTC).replace(microsecond=0)
     mine = {w.casefold() for w in watched}
+    first = search.fresh_start
+    if first:
+        search = search._replace(seen=None)
     before = {i.casefold() for i in search.seen or ()}
     fresh: list[Found] = []
-    if search.seen is not None:
+    if not first:
         for f in matched:
             key = f.identifier.casefold()
             if key not in before and key not in mine:
@@ -311,6 +346,7 @@ def recorded(
         hits=len(matched),
         too_broad=False,
         seen=tuple(seen[-MAX_SEEN:]),
+        recorded_for=search.fingerprint,
         new=(*kept, *fresh),
     )
     return updated, fresh

@@ -117,5 +117,5 @@ def run_all(
             if matches(search, planned, t, clock)
         ]
         updated, fresh = recorded(search, kept, mine, clock.now)
-        outcomes.append(Outcome(updated, fresh, search.seen is None, False))
+        outcomes.append(Outcome(updated, fresh, search.fresh_start, False))
     return outcomes
