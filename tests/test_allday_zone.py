@@ -53,3 +53,21 @@ def test_los_angeles_after_midnight_in_brussels_is_closed(fw, fw_env):
     assert (call["status"], call["deadlines"][0]["days_left"]) == ("open", 0)
     show = fw("show", "cluster-day", "--as-of", "2026-12-15 14:59", env=la)
     assert "Tue 15 Dec 2026, all day" in show.out and "today" in show.out
+
+
+def test_passed_agrees_with_the_end_instant_in_every_zone_pair():
+    """passed() decides most dates without the instant: check it against the instant
+    itself for the zones furthest apart, hour by hour around the day."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from fundwatch.domain.model import Deadline
+    from fundwatch.domain.timeutil import Clock
+
+    zones = ["Pacific/Kiritimati", "Etc/GMT+12", "Europe/Brussels", "America/Los_Angeles"]
+    for own in zones:
+        d = Deadline(date(2026, 12, 15), own)
+        for viewer in zones:
+            for hours in range(-96, 97, 1):
+                now = datetime(2026, 12, 15, 12, tzinfo=UTC) + timedelta(hours=hours)
+                clock = Clock(now, viewer)
+                assert d.passed(clock) == (d.ends <= clock.now_utc), (own, viewer, now)

@@ -65,16 +65,14 @@ def lf(text: Any) -> Any:
 class Deadline(Record):
     """One deadline: a local date-time in ``timezone``, or a date alone (all-day)."""
 
-    __slots__ = ("at", "ends", "extra", "label", "timezone", "utc")
+    __slots__ = ("_end", "at", "extra", "label", "timezone", "utc")
     _fields = ("at", "timezone", "label", "extra")
     at: When
     timezone: str
     label: str | None
     extra: dict[str, Any]
     utc: datetime | None  # the instant of a timed deadline, worked out once
-    # the instant it is over: a timed deadline's own; for an all-day one the end of its
-    # date in its own zone (the call's), the same for every viewer
-    ends: datetime
+    _end: datetime | None  # the end of an all-day deadline, worked out when first asked
 
     def __init__(
         self,
@@ -87,11 +85,18 @@ class Deadline(Record):
         self.timezone = timezone
         self.label = lf(label)
         self.extra = extra if extra is not None else {}
-        if isinstance(at, datetime):
-            self.utc = self.ends = localize(at, timezone).astimezone(UTC)
-        else:
-            self.utc = None
-            self.ends = localize(at + timedelta(days=1), timezone).astimezone(UTC)
+        self.utc = localize(at, timezone).astimezone(UTC) if isinstance(at, datetime) else None
+        self._end = None
+
+    @property
+    def ends(self) -> datetime:
+        """The instant it is over: a timed deadline's own; for an all-day one the end of
+        its date in its own zone (the call's), the same for every viewer."""
+        if self.utc is not None:
+            return self.utc
+        if self._end is None:
+            self._end = localize(self.at + timedelta(days=1), self.timezone).astimezone(UTC)
+        return self._end
 
     @property
     def all_day(self) -> bool:
@@ -119,6 +124,10 @@ class Deadline(Record):
         """Timed: the instant is behind us. All-day: its date is over in its own zone."""
         if self.utc is not None:
             return self.utc < clock.now_utc
+        # zones are at most 26 hours apart: most dates are decided without the instant
+        ahead = (self.at - clock.today).days
+        if ahead >= 2 or ahead <= -3:
+            return ahead < 0
         return self.ends <= clock.now_utc
 
     def day(self, clock: Clock) -> date:
