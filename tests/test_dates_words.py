@@ -100,3 +100,16 @@ def test_add_and_edit_read_them(fw):
         "zone Europe/Kyiv is not (write the time as it is in Europe/Kyiv, or with an offset "
         "such as +01:00)\n"
     )
+
+
+@pytest.mark.parametrize("text", ["1" + " " * 3000 + "x", "1" + " ," * 3000 + "CET)",
+                                  "x" + " brussels" * 1000 + " time"])  # fmt: skip
+def test_long_runs_of_blanks_are_read_in_linear_time(text):
+    """The zone words are searched for without a run of blanks before them, which made a
+    search of '1', 500 spaces and 'x' take 30 seconds."""
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(BadValue):
+        parse_when(text, BXL)
+    assert time.perf_counter() - start < 2.0

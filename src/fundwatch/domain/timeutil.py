@@ -164,8 +164,9 @@ def parse_when(text: str, tz: str = DEFAULT_ZONE, default_time: time | None = No
         raise BadValue("empty date", hint="write a date such as 26/11/2025 or 2025-11-26 17:00")
     if raw[-1:].isalpha() or raw.endswith(")"):
         marked = _ZONE_WORDS.search(raw)
-        if marked and marked.start() > 0:
-            return _in_named_zone(raw, raw[: marked.start()], marked, tz, default_time)
+        rest = raw[: marked.start()].rstrip(" \t,(") if marked else ""
+        if marked and rest:
+            return _in_named_zone(raw, rest, marked, tz, default_time)
     if len(raw) == 10 and raw[4] == raw[7] == "-":
         day: date | None = None
         # the common case (a plain ISO date) without compiling a regex
@@ -265,9 +266,10 @@ def _from_day_first(raw: str) -> When:
 
 
 # `17:00 Brussels time` (the portal's wording), `17:00 CET`, `17:00 CEST`
+# (no run of blanks before the words: searching with one is quadratic or worse)
 _ZONE_WORDS = _Lazy(
-    r"[\s,]*\(?\s*(?:(?P<brussels>brussels(?:\s+local)?\s+time)"
-    r"|(?P<cet>CEST|CET|central\s+european(?:\s+summer)?\s+time))\s*\)?$",
+    r"\b(?:(?P<brussels>brussels(?:[ \t]+local)?[ \t]+time)"
+    r"|(?P<cet>CEST|CET|central[ \t]+european(?:[ \t]+summer)?[ \t]+time))[ \t]*\)?$",
     re.IGNORECASE,
 )
 CENTRAL_EUROPE = ("CET", "CEST")
