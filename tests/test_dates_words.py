@@ -103,7 +103,8 @@ def test_add_and_edit_read_them(fw):
 
 
 @pytest.mark.parametrize("text", ["1" + " " * 3000 + "x", "1" + " ," * 3000 + "CET)",
-                                  "x" + " brussels" * 1000 + " time"])  # fmt: skip
+                                  "x" + " brussels" * 1000 + " time",
+                                  "12 novembre 2025" + " " * 3000 + "x"])  # fmt: skip
 def test_long_runs_of_blanks_are_read_in_linear_time(text):
     """The zone words are searched for without a run of blanks before them, which made a
     search of '1', 500 spaces and 'x' take 30 seconds."""

@@ -320,7 +320,9 @@ def _month(word: str) -> int | None:
 
 
 def _from_month_name(raw: str) -> When | None:
-    m = _WORD_DATE.fullmatch(raw)
+    # blanks as single spaces: runs of them would make the pattern's optional
+    # separators try every way of sharing a run (cubic time)
+    m = _WORD_DATE.fullmatch(" ".join(raw.split()))
     if not m:
         return None
     month = _month(m["mon"])
