@@ -15,6 +15,8 @@ from fundwatch.domain.query import DeadlineRow
 from fundwatch.domain.reminder import Opening, Reminder
 from fundwatch.domain.timeutil import human, iso
 from fundwatch.output.tables import (
+    SOON_DAYS,
+    URGENT_DAYS,
     Grid,
     days_text,
     md_escape,
@@ -191,7 +193,7 @@ def _link(label: str, url: str | None) -> str:
 def _urgency(days: int | None) -> str:
     if days is None:
         return ""
-    return "red" if days <= 3 else "amber" if days <= 14 else ""
+    return "red" if days <= URGENT_DAYS else "amber" if days <= SOON_DAYS else ""
 
 
 def _html_table(grid: Grid) -> str:
