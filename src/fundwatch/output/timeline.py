@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
 from fundwatch.domain.model import Call
+from fundwatch.domain.query import window_end
+from fundwatch.domain.reminder import Reminder
 from fundwatch.domain.timeutil import Clock, Duration, human
 from fundwatch.output.tables import SOON_DAYS, URGENT_DAYS, cell_width, one_line, when_text
 from fundwatch.output.terminal import urgency_style
@@ -122,6 +124,18 @@ def build(calls: Iterable[Call], clock: Clock, first: date, last: date) -> Timel
 
     rows.sort(key=key)
     return Timeline(first, last, clock, tuple(rows))
+
+
+def of_reminder(r: Reminder) -> Timeline:
+    """The reminder's window (today to today + within) with its calls: those due in it
+    and those opening in it."""
+    calls: dict[str, Call] = {}
+    for row in [*r.today, *(x for week in r.weeks for x in week.rows)]:
+        calls.setdefault(row.call.id, row.call)
+    for opening in r.opening:
+        calls.setdefault(opening.call.id, opening.call)
+    last = window_end(r.clock, r.within).astimezone(r.clock.tz).date() - timedelta(days=1)
+    return build(calls.values(), r.clock, r.clock.today, last)
 
 
 def _row(call: Call, clock: Clock, first: date, last: date) -> Row | None:
@@ -578,88 +592,106 @@ def page(t: Timeline, width: int = 960) -> str:
 # --- e-mail: table cells ------------------------------------------------------------------------
 
 
-def mail_table(t: Timeline, max_columns: int = 45) -> str:
+def mail_table(t: Timeline, max_columns: int = 45, chart_px: int = 480) -> str:
     """The picture as an HTML table for e-mail: a column per day (or per few days in a
     long window), cells coloured with bgcolor and inline styles; a deadline's cell
-    also carries a character (◆ deadline, ◇ stage or cut-off), for readers that drop
+    also carries a character (◆ deadline, ◇ stage or cut-off) for readers that drop
     colours. Each row's <tr> carries ``data-call``."""
     per = max(1, -(-t.days // max_columns))
     buckets = [t.first + timedelta(days=i) for i in range(0, t.days, per)]
     index = lambda day: (day - t.first).days // per  # noqa: E731
     today = index(t.today) if t.today is not None else None
+    cell_w = max(8, min(28, chart_px // len(buckets)))
     font = f"font-family:{FONT}"
-    cell = "padding:0;height:16px;font-size:10px;line-height:16px;text-align:center"
-    head_cells = []
-    last_month = None
-    for n, day in enumerate(buckets):
-        if per == 1:
-            label = str(day.day)
+    base = f"padding:0;width:{cell_w}px;min-width:{cell_w}px;text-align:center"
+    label = "padding:2px 10px 2px 0;white-space:nowrap"
+
+    def edge(n: int) -> str:
+        """Today's column has a line on its left."""
+        return f";border-left:2px solid {TODAY}" if n == today else ""
+
+    spans: list[tuple[date, int]] = []
+    for day in buckets:
+        if spans and (spans[-1][0].year, spans[-1][0].month) == (day.year, day.month):
+            spans[-1] = (spans[-1][0], spans[-1][1] + 1)
         else:
-            label = f"{day:%b}" if day.month != last_month else ""
-        last_month = day.month
-        weight = "bold" if n == today else "normal"
-        colour = TODAY if n == today else "#5f6368"
-        head_cells.append(
-            f'<td style="{cell};font-size:9px;color:{colour};font-weight:{weight};'
-            f'border-bottom:1px solid #c4c7c5">{_x(label)}</td>'
-        )
-    month_row = ""
+            spans.append((day, 1))
+    months = "".join(
+        f'<td colspan="{n}" style="padding:0 2px;font-size:11px;font-weight:bold;'
+        f'color:#3c4043;text-align:left;border-left:1px solid #c4c7c5;white-space:nowrap">'
+        f"{_x(_month_name(day, n * cell_w, k == 0))}</td>"
+        for k, (day, n) in enumerate(spans)
+    )
+    head = [
+        f'<tr><td style="{label}"></td><td style="{label}"></td>{months}</tr>',
+    ]
     if per == 1:
-        spans: list[tuple[str, int]] = []
-        for day in buckets:
-            name = f"{day:%b %Y}"
-            if spans and spans[-1][0] == name:
-                spans[-1] = (name, spans[-1][1] + 1)
-            else:
-                spans.append((name, 1))
-        month_row = "<tr><td></td><td></td>" + "".join(
-            f'<td colspan="{n}" style="font-size:10px;font-weight:bold;color:#3c4043;'
-            f'text-align:left;padding:0 2px">{_x(name if n >= 3 else "")}</td>'
-            for name, n in spans
-        ) + "</tr>"
+        days = "".join(
+            f'<td width="{cell_w}" style="{base};font-size:9px;line-height:14px;'
+            f"color:{TODAY if n == today else '#5f6368'};"
+            f"font-weight:{'bold' if n == today else 'normal'};"
+            f'border-bottom:1px solid #c4c7c5{edge(n)}">{day.day}</td>'
+            for n, day in enumerate(buckets)
+        )
+    else:
+        days = "".join(
+            f'<td width="{cell_w}" style="{base};font-size:1px;line-height:4px;'
+            f'border-bottom:1px solid #c4c7c5{edge(n)}">&nbsp;</td>'
+            for n in range(len(buckets))
+        )
+    head.append(
+        f'<tr><td style="{label};font-size:11px;color:#5f6368">Call</td>'
+        f'<td style="{label};font-size:11px;color:#5f6368">Due</td>{days}</tr>'
+    )
     rows = []
     for row in t.rows:
         kind = urgency(row.days_left)
         colour, tint = COLOURS[kind], TINTS[kind]
-        fill: dict[int, tuple[str, str, str]] = {}
-        for day_n in range(index(row.start), index(row.end) + 1):
-            passed = t.today is not None and buckets[day_n] + timedelta(days=per - 1) < t.today
-            fill[day_n] = (TINTS["passed"] if passed else tint, "", "#202124")
+        fill: dict[int, tuple[str, str]] = {}
+        for n in range(index(row.start), index(row.end) + 1):
+            behind = t.today is not None and buckets[n] + timedelta(days=per - 1) < t.today
+            fill[n] = (TINTS["passed"] if behind else tint, "")
         for mark in sorted(row.marks, key=lambda m: m.final):
             mc = COLOURS[urgency(None if mark.passed else mark.days_left)]
-            fill[index(mark.day)] = (mc, "◆" if mark.final else "◇", "#ffffff")
+            fill[index(mark.day)] = (mc, "◆" if mark.final else "◇")
         cells = []
         for n in range(len(buckets)):
-            bg, char, fg = fill.get(n, ("", "", ""))
-            style = cell + (f";background:{bg};color:{fg}" if bg else "")
-            if n == today:
-                style += f";border-left:2px solid {TODAY}"
-            attr = f' bgcolor="{bg}"' if bg else ""
-            cells.append(f'<td{attr} style="{style}">{char}</td>')
+            bg, char = fill.get(n, ("", ""))
+            style = f"{base};font-size:10px;line-height:14px;border-top:4px solid #ffffff;"
+            style += "border-bottom:4px solid #ffffff"
+            if bg:
+                style += f";background:{bg};color:#ffffff"
+            cells.append(
+                f'<td width="{cell_w}"{f" bgcolor={chr(34)}{bg}{chr(34)}" if bg else ""} '
+                f'style="{style}{edge(n)}">{char}</td>'
+            )
         rows.append(
             f'<tr data-call="{_x(row.call.id)}">'
-            f'<td style="padding:2px 8px 2px 0;font-size:12px;font-weight:bold;'
-            f'white-space:nowrap;color:#202124">{_x(row.call.id)}</td>'
-            f'<td style="padding:2px 8px 2px 0;font-size:11px;white-space:nowrap;'
-            f'color:{colour}">{_x(_due(row, t))}</td>' + "".join(cells) + "</tr>"
+            f'<td style="{label};font-size:12px;font-weight:bold;color:#202124">'
+            f"{_x(row.call.id)}</td>"
+            f'<td style="{label};font-size:12px;color:{colour}">{_x(_due(row, t))}</td>'
+            + "".join(cells)
+            + "</tr>"
         )
     legend = (
-        f'<p style="margin:4px 0 16px;font-size:11px;color:#5f6368;{font}">'
-        f"◆ deadline &nbsp; ◇ stage or cut-off &nbsp; "
-        f'<span style="color:{TODAY}">|</span> today'
-        + (f" &nbsp; one column per {per} days" if per > 1 else "")
+        f'<p style="margin:6px 0 16px;font-size:11px;color:#5f6368;{font}">'
+        "◆ deadline &nbsp; ◇ stage or cut-off &nbsp; "
+        f'<span style="color:{TODAY};font-weight:bold">|</span> today'
+        + (f" &nbsp; (a column for every {per} days)" if per > 1 else "")
         + "</p>"
     )
     return (
-        '<table cellpadding="0" cellspacing="0" role="presentation" '
-        f'style="border-collapse:collapse;{font}">\n'
-        + month_row
-        + '\n<tr><td style="font-size:10px;color:#5f6368;padding:0 8px 0 0">Call</td>'
-        '<td style="font-size:10px;color:#5f6368;padding:0 8px 0 0">Due</td>'
-        + "".join(head_cells)
-        + "</tr>\n"
-        + "\n".join(rows)
+        '<table cellpadding="0" cellspacing="0" border="0" role="presentation" '
+        f'style="border-collapse:collapse;margin:8px 0 0;{font}">\n'
+        + "\n".join(head + rows)
         + "\n</table>\n"
         + legend
-        + "\n"
     )
+
+
+def _month_name(day: date, room_px: int, first: bool) -> str:
+    """``Nov 2025`` where there is room, ``Nov`` where less, nothing where none."""
+    long = f"{day:%b %Y}"
+    if (first or day.month == 1) and room_px >= 8 * len(long):
+        return long
+    return f"{day:%b}" if room_px >= 26 else ""
