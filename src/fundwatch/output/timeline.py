@@ -14,7 +14,7 @@ nothing here imports rich.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
@@ -242,7 +242,10 @@ def text_lines(t: Timeline, width: int, fancy: bool = False) -> list[Line]:
     pic_w = max(MIN_PICTURE, room - (title_w + len(GAP) if title_w else 0))
     left_w = id_w + (len(GAP) + title_w if title_w else 0) + len(GAP) + date_w + len(GAP)
     cols = _cols(t, pic_w)
-    col = lambda day: cols[(day - t.first).days]  # noqa: E731
+
+    def col(day: date) -> int:
+        return cols[(day - t.first).days]
+
     today = col(t.today) if t.today is not None else None
 
     lines: list[Line] = []
@@ -321,11 +324,16 @@ def _style(days: int | None) -> str:
 
 
 def _bar_runs(
-    row: Row, t: Timeline, g: Glyphs, width: int, col: object, today: int | None, style: str
+    row: Row,
+    t: Timeline,
+    g: Glyphs,
+    width: int,
+    at: Callable[[date], int],
+    today: int | None,
+    style: str,
 ) -> Line:
-    at = col  # type: ignore[assignment]
     cells: list[Run] = [(" ", "")] * width
-    start, end = at(row.start), at(row.end)  # type: ignore[operator]
+    start, end = at(row.start), at(row.end)
     for c in range(start, end + 1):
         behind = today is not None and c < today
         cells[c] = (g.passed, "dim") if behind else (g.bar, style)
@@ -341,7 +349,7 @@ def _bar_runs(
     # stages first, so that a final deadline in the same column wins
     for mark in sorted(row.marks, key=lambda m: m.final):
         mark_style = "dim" if mark.passed else _style(mark.days_left) or "bold"
-        cells[at(mark.day)] = (g.final if mark.final else g.stage, mark_style)  # type: ignore[operator]
+        cells[at(mark.day)] = (g.final if mark.final else g.stage, mark_style)
     while cells and cells[-1][0] == " ":
         cells.pop()
     return cells
@@ -360,7 +368,9 @@ def _merge(runs: Line) -> Line:
 
 def to_text(t: Timeline, width: int = MIN_WIDTH, fancy: bool = False) -> str:
     """The picture without colour (plain ASCII unless ``fancy``)."""
-    return "".join("".join(text for text, _ in line).rstrip() + "\n" for line in text_lines(t, width, fancy))
+    return "".join(
+        "".join(text for text, _ in line).rstrip() + "\n" for line in text_lines(t, width, fancy)
+    )
 
 
 # --- SVG and HTML ------------------------------------------------------------------------------
@@ -418,7 +428,7 @@ def svg(t: Timeline, width: int = 960, standalone: bool = True) -> str:
                 f'height="{bottom - TOP + 22}" fill="#f5f7fa"/>'
             )
         name = f"{first:%b %Y}" if n == 0 or first.month == 1 else f"{first:%b}"
-        if x1 - x0 >= len(name) * 7 or n == 0 and x1 - x0 >= 24:
+        if x1 - x0 >= len(name) * 7 or (n == 0 and x1 - x0 >= 24):
             parts.append(
                 f'<text x="{x0 + 4}" y="{TOP - 26}" font-weight="bold" fill="#3c4043">'
                 f"{_x(name if x1 - x0 >= len(name) * 7 else first.strftime('%b'))}</text>"
@@ -471,9 +481,14 @@ def _diamond(cx: float, cy: float, r: float, fill: str, stroke: str) -> str:
 
 
 def _svg_row(
-    row: Row, t: Timeline, n: int, x: object, plot_x: int, plot_w: int, label_w: int
+    row: Row,
+    t: Timeline,
+    n: int,
+    at: Callable[[date], float],
+    plot_x: int,
+    plot_w: int,
+    label_w: int,
 ) -> str:
-    at = x  # type: ignore[assignment]
     top = TOP + n * ROW_H
     mid = top + ROW_H / 2
     day_w = plot_w / t.days
@@ -491,37 +506,39 @@ def _svg_row(
         f'<text x="8" y="{top + 29}" font-size="11" fill="#5f6368">'
         f"{_x(_cut(one_line(call.title), max(8, (label_w - 16) // 6)).rstrip())}</text>",
     ]
-    x0 = at(row.start)  # type: ignore[operator]
-    x1 = at(row.end) + day_w  # type: ignore[operator]
+    x0 = at(row.start)
+    x1 = at(row.end) + day_w
     today = t.today
     if today is not None and row.start < today:
-        split = min(at(today), x1)  # type: ignore[operator]
+        split = min(at(today), x1)
         out.append(_bar(x0, split, mid, TINTS["passed"]))
         if split < x1:
             out.append(_bar(split, x1, mid, tint))
     else:
         out.append(_bar(x0, x1, mid, tint))
     if row.opens is not None and row.start == row.opens:
-        out.append(
-            f'<rect x="{x0}" y="{mid - 7}" width="3" height="14" rx="1" fill="{colour}"/>'
-        )
+        out.append(f'<rect x="{x0}" y="{mid - 7}" width="3" height="14" rx="1" fill="{colour}"/>')
     if row.continues:
         xe = plot_x + plot_w
         out.append(
             f'<polygon points="{xe},{mid - 6} {xe + 8},{mid} {xe},{mid + 6}" fill="{colour}"/>'
         )
     for mark in sorted(row.marks, key=lambda m: m.final):
-        cx = round(at(mark.day) + day_w / 2, 1)  # type: ignore[operator]
+        cx = round(at(mark.day) + day_w / 2, 1)
         mc = COLOURS[urgency(None if mark.passed else mark.days_left)]
         out.append(
-            _diamond(cx, mid, 7, mc, "#ffffff") if mark.final else _diamond(cx, mid, 5, "#ffffff", mc)
+            _diamond(cx, mid, 7, mc, "#ffffff")
+            if mark.final
+            else _diamond(cx, mid, 5, "#ffffff", mc)
         )
     # the final deadline's date beside its mark (or at the right edge when it is beyond)
     due = _due(row, t)
     if row.final is not None and not row.continues:
-        fx = round(at(row.final) + day_w / 2, 1)  # type: ignore[operator]
+        fx = round(at(row.final) + day_w / 2, 1)
         if fx + 12 + len(due) * 6.5 <= plot_x + plot_w + 60:
-            out.append(f'<text x="{fx + 11}" y="{mid + 4}" font-size="11" fill="{colour}">{_x(due)}</text>')
+            out.append(
+                f'<text x="{fx + 11}" y="{mid + 4}" font-size="11" fill="{colour}">{_x(due)}</text>'
+            )
         else:
             out.append(
                 f'<text x="{fx - 11}" y="{mid + 4}" font-size="11" text-anchor="end" '
@@ -599,7 +616,10 @@ def mail_table(t: Timeline, max_columns: int = 45, chart_px: int = 480) -> str:
     colours. Each row's <tr> carries ``data-call``."""
     per = max(1, -(-t.days // max_columns))
     buckets = [t.first + timedelta(days=i) for i in range(0, t.days, per)]
-    index = lambda day: (day - t.first).days // per  # noqa: E731
+
+    def index(day: date) -> int:
+        return (day - t.first).days // per
+
     today = index(t.today) if t.today is not None else None
     cell_w = max(8, min(28, chart_px // len(buckets)))
     font = f"font-family:{FONT}"
