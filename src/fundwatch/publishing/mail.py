@@ -201,13 +201,13 @@ def _deliver(msg: EmailMessage, to: Server, timeout: float, connection: list[Any
 
     context = ssl.create_default_context()
     smtp: smtplib.SMTP
+    # connects at once (the host also names the certificate that TLS expects)
     if to.security == "ssl":
-        smtp = smtplib.SMTP_SSL(timeout=timeout, context=context)
+        smtp = smtplib.SMTP_SSL(to.host, to.port, timeout=timeout, context=context)
     else:
-        smtp = smtplib.SMTP(timeout=timeout)
+        smtp = smtplib.SMTP(to.host, to.port, timeout=timeout)
     connection.append(smtp)
     try:
-        smtp.connect(to.host, to.port)
         smtp.ehlo()
         if to.security == "starttls":
             smtp.starttls(context=context)
@@ -259,12 +259,12 @@ def _error(exc: BaseException, to: Server) -> FundwatchError:
         )
     if isinstance(exc, smtplib.SMTPResponseException):
         return FundwatchError(f"{where} answered {said(exc)}; nothing sent")
+    if isinstance(exc, TimeoutError) or "timed out" in str(exc):  # smtplib: disconnected
+        return FundwatchError(f"{where} did not answer in time; nothing sent")
     if isinstance(exc, _DROPPED):
         return FundwatchError(f"{where} dropped the connection; nothing sent")
     if isinstance(exc, socket.gaierror):
         return FundwatchError(f"unknown SMTP host '{to.host}'", hint="check the setting smtp_host")
-    if isinstance(exc, TimeoutError):
-        return FundwatchError(f"{where} did not answer in time; nothing sent")
     if isinstance(exc, ConnectionRefusedError):
         return FundwatchError(
             f"{where} refused the connection", hint="check smtp_host and smtp_port"
