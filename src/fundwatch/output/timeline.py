@@ -237,7 +237,7 @@ def text_lines(t: Timeline, width: int, fancy: bool = False) -> list[Line]:
     # titles only where the picture keeps at least 60 columns (and half the line)
     wanted = max(60, width // 2)
     title_w = min(room - wanted - len(GAP), max([_w(r.call.title) for r in t.rows], default=0))
-    if title_w < 16:
+    if title_w < 24:
         title_w = 0
     pic_w = max(MIN_PICTURE, room - (title_w + len(GAP) if title_w else 0))
     left_w = id_w + (len(GAP) + title_w if title_w else 0) + len(GAP) + date_w + len(GAP)
@@ -259,7 +259,8 @@ def text_lines(t: Timeline, width: int, fancy: bool = False) -> list[Line]:
         stop = col(months[n + 1]) if n + 1 < len(months) else pic_w
         for label in (f"{first:%b %Y}" if n == 0 or first.month == 1 else f"{first:%b}",
                       f"{first:%b}", f"{first:%b}"[0]):  # fmt: skip
-            if (n > 0 or first.day == 1 or stop - at > len(label)) and at + len(label) < stop:
+            # a gap after a name; single letters may touch (J F M A ...)
+            if at + len(label) + (len(label) > 1) <= stop:
                 names[at : at + len(label)] = label
                 break
     lines.append([(" " * left_w, ""), ("".join(names).rstrip(), "bold")])
