@@ -30,7 +30,7 @@ def picture(fw, *args: str, columns: int = 80) -> list[str]:
 
 def test_the_sample_in_80_columns(fw, sample):
     lines = picture(fw)
-    assert lines[0].startswith("1 Sep 2025 - 28 Feb 2026 - times in Europe/Brussels")
+    assert lines[0].startswith("1 Sep 2025 - 28 Feb 2026, times in Europe/Brussels")
     names, ticks, *rows, legend = lines[1:]
     assert [row.split()[0] for row in rows] == ORDER  # soonest final deadline first
     assert [row.split()[1] for row in rows[:4]] == ["12", "12", "26", "20"]

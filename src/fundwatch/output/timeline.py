@@ -249,8 +249,8 @@ def text_lines(t: Timeline, width: int, fancy: bool = False) -> list[Line]:
     today = col(t.today) if t.today is not None else None
 
     lines: list[Line] = []
-    caption = f"{t.span_text()} · times in {t.clock.tz_name}, as of {human(t.clock.now)}"
-    lines.append([(caption if fancy else caption.replace("·", "-"), "dim")])
+    caption = f"{t.span_text()}, times in {t.clock.tz_name}, as of {human(t.clock.now)}"
+    lines.append([(caption, "dim")])
     # the ruler: month names, then ticks
     names = [" "] * pic_w
     months = t.months()
