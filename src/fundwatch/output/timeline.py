@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
+from fundwatch.domain.errors import BadValue
 from fundwatch.domain.model import Call
 from fundwatch.domain.query import window_end
 from fundwatch.domain.reminder import Reminder
@@ -50,11 +51,6 @@ class Row(NamedTuple):
     marks: tuple[Mark, ...]
     days_left: int | None  # to the next deadline not passed; None when all passed
     continues: bool  # the bar goes on past the window's end
-
-    @property
-    def from_edge(self) -> bool:
-        """The call opened before the window (or its opening is not known)."""
-        return self.opens is None or self.opens < self.start or self.start != self.opens
 
 
 class Timeline(NamedTuple):
@@ -105,7 +101,15 @@ def _day(day: date, year: bool = False) -> str:
 def window(start: date, months: int) -> tuple[date, date]:
     """``months`` calendar months from ``start``: its first and last day."""
     end = Duration(months, 0, f"{months}m").after(datetime.combine(start, datetime.min.time()))
+    if end.year > 9998:
+        raise BadValue(f"{months} months from {start:%d/%m/%Y} is beyond the calendar")
     return start, end.date() - timedelta(days=1)
+
+
+def for_page(calls: Iterable[Call], clock: Clock, months: int = DEFAULT_MONTHS) -> str:
+    """The timeline of the next ``months`` from today as an HTML fragment (an inline
+    SVG in a <figure>), for a page that includes it, such as a published index.html."""
+    return fragment(build(calls, clock, *window(clock.today, months)))
 
 
 def build(calls: Iterable[Call], clock: Clock, first: date, last: date) -> Timeline:
@@ -259,8 +263,7 @@ def text_lines(t: Timeline, width: int, fancy: bool = False) -> list[Line]:
         stop = col(months[n + 1]) if n + 1 < len(months) else pic_w
         for label in (f"{first:%b %Y}" if n == 0 or first.month == 1 else f"{first:%b}",
                       f"{first:%b}", f"{first:%b}"[0]):  # fmt: skip
-            # a gap after a name; single letters may touch (J F M A ...)
-            if at + len(label) + (len(label) > 1) <= stop:
+            if at + len(label) < stop:  # a gap before the next name
                 names[at : at + len(label)] = label
                 break
     lines.append([(" " * left_w, ""), ("".join(names).rstrip(), "bold")])
@@ -466,10 +469,8 @@ def svg(t: Timeline, width: int = 960, standalone: bool = True) -> str:
             'stroke-width="2"/>'
         )
         parts.append(
-            f'<text x="{tx}" y="{TOP - 10}" text-anchor="middle" font-size="10" '
-            f'font-weight="bold" fill="{TODAY}">today</text>'.replace(
-                f'y="{TOP - 10}"', f'y="{bottom + 14}"'
-            )
+            f'<text x="{tx}" y="{bottom + 14}" text-anchor="middle" font-size="10" '
+            f'font-weight="bold" fill="{TODAY}">today</text>'
         )
     parts.append(_svg_legend(t, bottom + 28, width))
     parts.append("</svg>")

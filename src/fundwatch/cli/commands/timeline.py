@@ -46,6 +46,7 @@ def timeline(
     import os
     import shutil
     import sys
+    from datetime import datetime
 
     from fundwatch.domain.query import call_rows
     from fundwatch.domain.timeutil import parse_when
@@ -59,7 +60,7 @@ def timeline(
             given = parse_when(start, clock.tz_name)
         except BadValue as exc:
             raise BadValue(f"--from: {exc.message}", exc.hint) from None
-        first = given.date() if hasattr(given, "date") else given
+        first = given.date() if isinstance(given, datetime) else given
     first, last = pictures.window(first, months)
     calls = [r.call for r in call_rows(session.load().calls, clock, filters)]
     picture = pictures.build(calls, clock, first, last)
