@@ -56,7 +56,7 @@ def recipients(text: str) -> list[str]:
     """``a@example.org,b@example.org`` -> the addresses, each checked."""
     found = [part.strip() for part in text.split(",")]
     for address in found:
-        if not _ADDRESS.fullmatch(address) or not address.isprintable():
+        if not _ADDRESS.fullmatch(address) or not address.isascii() or not address.isprintable():
             from fundwatch.output.tables import one_line
 
             raise BadValue(
@@ -244,10 +244,9 @@ def _error(exc: BaseException, to: Server) -> FundwatchError:
             f"{where} refused the login of {to.user}: {said(exc)}",
             hint=f"check smtp_user and the password ({PASSWORD_ENV} or ~/.netrc)",
         )
-    if isinstance(exc, smtplib.SMTPNotSupportedError):
+    if isinstance(exc, smtplib.SMTPNotSupportedError) and "STARTTLS" in str(exc):
         return FundwatchError(
-            f"{where} does not offer {'STARTTLS' if to.security == 'starttls' else 'that'}: "
-            f"{one_line(str(exc))}",
+            f"{where} does not offer STARTTLS",
             hint="set smtp_security = ssl (port 465) if the server speaks TLS from the start",
         )
     if isinstance(exc, smtplib.SMTPRecipientsRefused):

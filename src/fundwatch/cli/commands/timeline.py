@@ -37,11 +37,10 @@ def timeline(
         typer.Option("--format", help="text (coloured on a terminal), svg or html."),
     ] = TimelineFormat.text,
 ) -> None:
-    """The months ahead as a picture: a bar per call from its opening to its last
-    deadline, a mark per deadline, a month ruler and today's line.
+    """The months ahead as a picture: a bar per call, a mark per deadline, today's line.
 
-    Soonest final deadline first; calls with no opening or deadline in the window are
-    left out. On a pipe or with NO_COLOR, plain characters and no colour.
+    Soonest final deadline first; calls with nothing in the window are left out.
+    Piped or with NO_COLOR: plain characters, no colour.
     """
     import os
     import shutil
