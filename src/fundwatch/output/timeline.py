@@ -416,7 +416,9 @@ def svg(t: Timeline, width: int = 960, standalone: bool = True) -> str:
         parts.append('<?xml version="1.0" encoding="UTF-8"?>')
     parts.append(
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" font-family="{FONT}" font-size="12">'
+        f'viewBox="0 0 {width} {height}" role="img" font-family="{FONT}" font-size="12"'
+        + ("" if standalone else ' style="max-width:100%;height:auto"')  # fits a phone
+        + ">"
     )
     parts.append(f"<title>{_x('Deadlines ' + t.span_text())}</title>")
     parts.append(f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>')
