@@ -21,6 +21,7 @@ def application() -> typer.Typer:
         portal,
         remind,
         sync,
+        timeline,
         watchlist,
     )
 
