@@ -10,8 +10,8 @@ from __future__ import annotations
 import io
 import os
 import subprocess
-import traceback
 import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -64,7 +64,7 @@ def fw_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 
 def in_process(
-    args: tuple[str, ...], env: dict[str, str], stdin: bytes = b""
+    args: tuple[str, ...], env: dict[str, str], stdin: bytes = b"", prog_name: str = "fundwatch"
 ) -> tuple[int, bytes, bytes]:
     """``fundwatch ARGS`` in this interpreter, as the console script runs it
     (``fundwatch.cli.main.run``): sys.argv and the standard streams swapped for
@@ -92,7 +92,7 @@ def in_process(
         mp.setattr(sys, "stdout", streams[1])
         mp.setattr(sys, "stderr", streams[2])
         try:
-            code = run(args, prog_name="fundwatch")
+            code = run(args, prog_name=prog_name)
         except SystemExit as exc:
             if exc.code is None or isinstance(exc.code, int):
                 code = exc.code or 0
@@ -121,9 +121,7 @@ def fw(fw_env: dict[str, str]):
     stdin (empty if not given). ``fw_proc`` runs a real process instead."""
 
     def run(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
-        code, out, err = in_process(
-            args, {**fw_env, **(env or {})}, (input or "").encode("utf-8")
-        )
+        code, out, err = in_process(args, {**fw_env, **(env or {})}, (input or "").encode("utf-8"))
         return Result(code, in_process_text(out), in_process_text(err))
 
     return run
