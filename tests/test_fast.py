@@ -246,3 +246,24 @@ def test_the_fast_path_imports_neither_typer_nor_rich(fw_env, paths):
         )
         assert proc.returncode == 0 and proc.stdout, proc.stderr
         assert proc.stderr == b"heavy=[]"
+
+
+def test_the_fast_path_reads_the_options_the_typer_commands_have():
+    import typer.main
+
+    from fundwatch.cli.main import application
+
+    group = typer.main.get_command(application())
+    for command in fast.COMMAND_OPTIONS:
+        params = {name: p for p in group.commands[command].params for name in p.opts}
+        known = fast.GLOBAL | fast.FILTERS | fast.COMMAND_OPTIONS[command]
+        for name, opt in (known | fast.COMMAND_FLAGS[command]).items():
+            param = params[name]
+            assert getattr(param, "is_flag", False) == opt.flag, name
+            assert param.multiple == opt.repeat, name
+            choices = getattr(param.type, "choices", None)
+            assert (list(choices) if choices else None) == (
+                [c.value for c in opt.choices] if opt.choices else None
+            ), name
+            if not opt.repeat:
+                assert param.default == opt.default, name

@@ -15,17 +15,20 @@ import functools
 import inspect
 import sys
 from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
 from fundwatch import __version__
+from fundwatch.cli import options
 from fundwatch.cli.context import Session, debug_from_env, out
+from fundwatch.cli.options import CallState, Format, Opt, Status
 from fundwatch.domain.errors import FundwatchError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["CallState", "Format", "Status", "app", "command", "fail", "run"]
 
 app = typer.Typer(
     name="fundwatch",
@@ -36,39 +39,16 @@ app = typer.Typer(
 )
 
 
-FileOpt = Annotated[
-    Path | None,
-    typer.Option("--file", "-f", help="Watchlist file (env FUNDWATCH_FILE).", show_default=False),
-]
-AsOfOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of", metavar="DATE", help="Take DATE as today (env FUNDWATCH_AS_OF).",
-        show_default=False,
-    ),
-]  # fmt: skip
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (env FUNDWATCH_DEBUG=1).")]
+def option(opt: Opt) -> Any:
+    """The typer option of an entry of the option table (options.py)."""
+    return typer.Option(
+        *opt.names, help=opt.help, metavar=opt.metavar, show_default=opt.show_default
+    )
 
 
-class Status(StrEnum):
-    forthcoming = "forthcoming"
-    open = "open"
-    closed = "closed"
-
-
-class CallState(StrEnum):
-    watching = "watching"
-    preparing = "preparing"
-    submitted = "submitted"
-    dropped = "dropped"
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
-
+FileOpt = Annotated[Path | None, option(options.FILE)]
+AsOfOpt = Annotated[str | None, option(options.AS_OF)]
+DebugOpt = Annotated[bool, option(options.DEBUG)]
 
 _GLOBAL_PARAMS = [
     inspect.Parameter("_file", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=FileOpt),
@@ -80,16 +60,10 @@ _CTX_PARAM = inspect.Parameter("_ctx", inspect.Parameter.KEYWORD_ONLY, annotatio
 
 _FILTER_PARAMS = [
     inspect.Parameter(
-        name, inspect.Parameter.KEYWORD_ONLY, default=None,
-        annotation=Annotated[kind, typer.Option(flag, help=text, show_default=False)],
+        f"_{opt.key}", inspect.Parameter.KEYWORD_ONLY, default=None,
+        annotation=Annotated[list[opt.choices or str] | None, option(opt)],  # type: ignore[misc]
     )
-    for name, kind, flag, text in [
-        ("_status", list[Status] | None, "--status", "Only calls with this status (repeatable)."),
-        ("_state", list[CallState] | None, "--state", "Only calls in this state (repeatable)."),
-        ("_tag", list[str] | None, "--tag", "Only calls with this tag (repeatable)."),
-        ("_programme", list[str] | None, "--programme", "Programme contains TEXT (repeatable)."),
-        ("_search", list[str] | None, "--search", "Title, id, notes... contain TEXT."),
-    ]
+    for opt in options.FILTERS
 ]  # fmt: skip
 
 
@@ -124,13 +98,7 @@ def command(
                 def values(key: str) -> tuple[str, ...]:
                     return tuple(getattr(v, "value", v) for v in kwargs.pop(key) or ())
 
-                kwargs["filters"] = Filters(
-                    status=values("_status"),
-                    state=values("_state"),
-                    tag=values("_tag"),
-                    programme=values("_programme"),
-                    search=values("_search"),
-                )
+                kwargs["filters"] = Filters(**{o.key: values(f"_{o.key}") for o in options.FILTERS})
             return run(session, fn, *args, **kwargs)
 
         wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]

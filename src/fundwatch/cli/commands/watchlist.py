@@ -14,17 +14,16 @@ from typing import Annotated, Any
 import typer
 
 from fundwatch import __version__
-from fundwatch.cli.app import CallState, Format, command
+from fundwatch.cli import options
+from fundwatch.cli.app import CallState, Format, command, option
 from fundwatch.cli.context import Session, list_view, out, upcoming_view
 from fundwatch.domain.errors import FundwatchError, UsageProblem
 from fundwatch.domain.query import Filters
 from fundwatch.output.tables import Grid
 
-FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
-WithinOpt = Annotated[
-    str, typer.Option("--within", metavar="DUR", help="Window from now: 10d, 2w, 3m, 1y.")
-]
-AllOpt = Annotated[bool, typer.Option("--all", help="Include calls you have submitted or dropped.")]
+FormatOpt = Annotated[Format, option(options.FORMAT)]
+WithinOpt = Annotated[str, option(options.WITHIN)]
+AllOpt = Annotated[bool, option(options.ALL)]
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="The call's id (see `fundwatch list`).")]
 
 
@@ -267,7 +266,7 @@ def deadlines_grid(call: Any, clock: Any) -> Grid:
 
 
 @command("list", filters=True)
-def list_(session: Session, filters: Filters, fmt: FormatOpt = Format.table) -> None:
+def list_(session: Session, filters: Filters, fmt: FormatOpt = options.FORMAT.default) -> None:
     """One row per call: id, title, programme, status, next deadline, days left."""
     list_view(session, filters, fmt.value)
 
@@ -276,9 +275,9 @@ def list_(session: Session, filters: Filters, fmt: FormatOpt = Format.table) -> 
 def upcoming(
     session: Session,
     filters: Filters,
-    within: WithinOpt = "30d",
-    fmt: FormatOpt = Format.table,
-    all_: AllOpt = False,
+    within: WithinOpt = options.WITHIN.default,
+    fmt: FormatOpt = options.FORMAT.default,
+    all_: AllOpt = options.ALL.default,
 ) -> None:
     """One row per deadline from now to now + DUR, soonest first."""
     upcoming_view(session, filters, within, fmt.value, all_)
