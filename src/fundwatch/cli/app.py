@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -28,22 +28,44 @@ from fundwatch.domain.errors import FundwatchError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["CallState", "Format", "Status", "app", "command", "fail", "run"]
+__all__ = ["CallState", "Format", "Status", "app", "command", "examples", "fail", "option", "run"]
+
+# A choice list longer than this, shown as <a|b|c>, breaks mid-word in `--help` at 80
+# columns: such an option shows a name (FORMAT) and lists its choices in its help.
+CHOICES_WIDTH = 25
+
+
+def option(opt: Opt) -> Any:
+    """The typer option of an entry of the option table (options.py), or of a command's
+    own ``Opt``."""
+    metavar, text = opt.metavar, opt.help
+    if opt.choices is not None:
+        names = [c.value for c in opt.choices]
+        if len("|".join(names)) + 2 > CHOICES_WIDTH:
+            metavar = metavar or opt.key.upper()
+            text = f"{text} One of: {', '.join(names)}."
+    return typer.Option(*opt.names, help=text, metavar=metavar, show_default=opt.show_default)
+
+
+def examples(*lines: str) -> str:
+    """A command's help epilog: its examples, one command line each (two to four)."""
+    # the leading line break keeps the indentation (typer dedents all but the first line)
+    return "\nExamples:\n" + "".join(f"  {line}\n" for line in lines).rstrip("\n")
+
 
 app = typer.Typer(
     name="fundwatch",
     help="Track EU funding calls and their deadlines.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    epilog=examples(
+        "fundwatch init --sample",
+        "fundwatch upcoming --within 2w",
+        "fundwatch export ics -o deadlines.ics",
+        "fundwatch list --status open --format csv",
+    ),
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-def option(opt: Opt) -> Any:
-    """The typer option of an entry of the option table (options.py)."""
-    return typer.Option(
-        *opt.names, help=opt.help, metavar=opt.metavar, show_default=opt.show_default
-    )
 
 
 FileOpt = Annotated[Path | None, option(options.FILE)]
@@ -68,13 +90,17 @@ _FILTER_PARAMS = [
 
 
 def command(
-    name: str | None = None, filters: bool = False, group: typer.Typer | None = None
+    name: str | None = None,
+    filters: bool = False,
+    group: typer.Typer | None = None,
+    example: Sequence[str] = (),
 ) -> Callable[[F], F]:
     """Register a command that also takes the global options (and the shared filters).
 
     The wrapped function receives ``session`` (the run's Session, from ``ctx.obj``) and,
     when ``filters`` is set, ``filters`` (a query.Filters). FundwatchError becomes
-    ``error: ...`` on stderr and its exit code.
+    ``error: ...`` on stderr and its exit code. ``example``: the command lines its
+    ``--help`` ends with.
     """
 
     def decorate(fn: F) -> F:
@@ -103,7 +129,8 @@ def command(
 
         wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
         wrapper.__annotations__ = {p.name: p.annotation for p in params}
-        (group or app).command(name)(wrapper)
+        epilog = examples(*example) if example else None
+        (group or app).command(name, epilog=epilog)(wrapper)
         return fn
 
     return decorate

@@ -43,6 +43,7 @@ def run(argv: Sequence[str], prog_name: str | None = None) -> int:
     from fundwatch.cli.context import debug_from_env
 
     args = list(argv)
+    prog = prog_name or program_name()
     try:
         if not debug_from_env() and not os.environ.get("FUNDWATCH_NO_FASTPATH"):
             from fundwatch.cli import fast
@@ -50,7 +51,7 @@ def run(argv: Sequence[str], prog_name: str | None = None) -> int:
             if fast.run(args):
                 sys.stdout.flush()
                 return 0
-        return typer_run(args, prog_name)
+        return typer_run(args, prog)
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
         return 130
@@ -62,10 +63,33 @@ def run(argv: Sequence[str], prog_name: str | None = None) -> int:
         return 1
 
 
-def typer_run(args: list[str], prog_name: str | None = None) -> int:
+def program_name() -> str:
+    """What usage lines call the program: ``fundwatch``, or ``python -m fundwatch``."""
+    package = getattr(sys.modules.get("__main__"), "__package__", None)
+    if package:
+        return f"python -m {package}"
+    return os.path.basename(sys.argv[0]) or "fundwatch"
+
+
+def command_path(prog: str, args: list[str]) -> str:
+    """``fundwatch export ics``: the command that ``args`` name (for a mistake that typer
+    reports without its command, such as an option's missing value)."""
+    import typer.main
+
+    command, path = typer.main.get_command(application()), [prog]
+    for token in args:
+        sub = getattr(command, "commands", {}).get(token)
+        if sub is not None:
+            command = sub
+            path.append(token)
+    return " ".join(path)
+
+
+def typer_run(args: list[str], prog_name: str = "fundwatch") -> int:
     """Run the typer application (``run`` tries the fast path first); the exit code.
 
-    Usage mistakes come out as one line, like every other error, with exit code 2.
+    Usage mistakes come out as one line, like every other error, with exit code 2,
+    and point at the command's own ``--help``.
     """
     import typer
 
@@ -78,7 +102,7 @@ def typer_run(args: list[str], prog_name: str | None = None) -> int:
         if type(exc).__name__ == "NoArgsIsHelpError" and hasattr(exc, "show"):
             exc.show()
             return 0
-        where = ctx.command_path if ctx is not None else "fundwatch"
+        where = ctx.command_path if ctx is not None else command_path(prog_name, args)
         sys.stderr.write(f"error: {exc.format_message()} (see '{where} --help')\n")
         return exc.exit_code
     except typer.Abort:

@@ -31,7 +31,13 @@ ID_LENGTH = 80  # a watched topic's id is its identifier as a slug, whole
 # --- search ---------------------------------------------------------------------------------
 
 
-@command()
+@command(
+    example=[
+        "fundwatch search security",
+        'fundwatch search --programme "Horizon Europe" --status open --limit 20',
+        "fundwatch search ukraine --format json",
+    ]
+)
 def search(
     session: Session,
     text: Annotated[
@@ -156,7 +162,12 @@ def topics_grid(topics: Sequence[Topic], clock: Clock) -> Grid:
 # --- watch ----------------------------------------------------------------------------------
 
 
-@command()
+@command(
+    example=[
+        "fundwatch watch HORIZON-CL3-2025-01-SSRI-04",
+        "fundwatch watch HORIZON-CL3-2025-01-SSRI-04 HORIZON-EIE-2026-01-CONNECT-02",
+    ]
+)
 def watch(
     session: Session,
     identifiers: Annotated[

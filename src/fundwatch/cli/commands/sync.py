@@ -11,7 +11,7 @@ from fundwatch.cli.app import command
 from fundwatch.cli.context import Session, out
 
 
-@command()
+@command(example=["fundwatch sync --dry-run", "fundwatch sync"])
 def sync(
     session: Session,
     dry_run: Annotated[
