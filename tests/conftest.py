@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 import traceback
@@ -27,6 +28,7 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parents[1]
+MODULE = (sys.executable, "-m", "fundwatch")
 FIXTURES = ROOT / "tests" / "fixtures"
 SAMPLE = ROOT / "data" / "calls.toml"
 
@@ -63,6 +65,18 @@ def fw_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return env
 
 
+# typer reads these once, when it is imported (its rich help and errors): import it now,
+# in the environment fw_env gives every run, and run in a process of its own any run
+# that sets them otherwise (FORCE_COLOR=1, say), lest it see another run's settings
+TYPER_IMPORT_ENV = ("FORCE_COLOR", "PY_COLORS", "GITHUB_ACTIONS", "TERMINAL_WIDTH",
+                    "_TYPER_FORCE_DISABLE_TERMINAL", "TYPER_USE_RICH")  # fmt: skip
+with pytest.MonkeyPatch.context() as _mp:
+    _mp.delenv("FORCE_COLOR", raising=False)
+    import typer.rich_utils  # noqa: F401
+
+    TYPER_SAW = {key: os.environ.get(key) for key in TYPER_IMPORT_ENV}
+
+
 def in_process(
     args: tuple[str, ...], env: dict[str, str], stdin: bytes = b"", prog_name: str = "fundwatch"
 ) -> tuple[int, bytes, bytes]:
@@ -75,6 +89,13 @@ def in_process(
     """
     from fundwatch.cli.main import run
 
+    if any(env.get(key) != TYPER_SAW[key] for key in TYPER_IMPORT_ENV):
+        script = shutil.which("fundwatch", path=str(Path(sys.executable).parent))
+        command = [script] if script and prog_name == "fundwatch" else [*MODULE]
+        proc = subprocess.run(
+            [*command, *args], env=env, input=stdin, capture_output=True, timeout=60
+        )
+        return proc.returncode, proc.stdout, proc.stderr
     out, err = io.BytesIO(), io.BytesIO()
     streams = (
         io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"),
