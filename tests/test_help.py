@@ -76,10 +76,15 @@ def test_choice_lists_are_not_broken_at_80_columns(fw_env, path, command):
     out = in_process((*path, "--help"), {**fw_env, "COLUMNS": "80"})[1]
     words = set(out.decode().replace("|", " ").replace("<", " ").replace(">", " ")
                 .replace(",", " ").replace(".", " ").split())  # fmt: skip
+    lines = out.decode().splitlines()
     for param in command.params:
-        choices = getattr(param.type, "choices", None) or ()
-        missing = [c for c in choices if str(c) not in words]
+        choices = [str(c) for c in getattr(param.type, "choices", None) or ()]
+        missing = [c for c in choices if c not in words]
         assert missing == [], f"{param.name}: {missing} broken in --help at 80 columns"
+        if choices:  # shown as <a|b|c>: whole, on one line
+            shown = "<" + "|".join(choices) + ">"
+            started = [line for line in lines if f"<{choices[0]}|" in line]
+            assert all(shown in line for line in started), f"{param.name}: {started}"
 
 
 @pytest.mark.parametrize(

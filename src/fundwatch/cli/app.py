@@ -35,13 +35,14 @@ __all__ = ["CallState", "Format", "Status", "app", "command", "examples", "fail"
 CHOICES_WIDTH = 25
 
 
-def option(opt: Opt) -> Any:
+def option(opt: Opt, fit: int = CHOICES_WIDTH) -> Any:
     """The typer option of an entry of the option table (options.py), or of a command's
-    own ``Opt``."""
+    own ``Opt``. ``fit``: the widest choice list shown as such (a command with long
+    option names leaves less room; tests/test_help.py checks every command at 80)."""
     metavar, text = opt.metavar, opt.help
     if opt.choices is not None:
         names = [c.value for c in opt.choices]
-        if len("|".join(names)) + 2 > CHOICES_WIDTH:
+        if len("|".join(names)) + 2 > fit:
             metavar = metavar or opt.key.upper()
             text = f"{text} One of: {', '.join(names)}."
     return typer.Option(*opt.names, help=text, metavar=metavar, show_default=opt.show_default)

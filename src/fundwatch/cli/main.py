@@ -24,6 +24,7 @@ def application() -> typer.Typer:
         portal,
         remind,
         sync,
+        timeline,
         watchlist,
     )
 

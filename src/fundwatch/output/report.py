@@ -11,10 +11,13 @@ import html
 from collections.abc import Callable
 from typing import Any
 
+from fundwatch.domain.discovery import Found
 from fundwatch.domain.query import DeadlineRow
 from fundwatch.domain.reminder import Opening, Reminder
-from fundwatch.domain.timeutil import human, iso
+from fundwatch.domain.timeutil import Clock, human, iso
 from fundwatch.output.tables import (
+    SOON_DAYS,
+    URGENT_DAYS,
     Grid,
     days_text,
     md_escape,
@@ -32,6 +35,8 @@ from fundwatch.output.tables import (
 FORMATS = ("text", "markdown", "html", "json", "csv")
 DEADLINE_HEADERS = ["Deadline", "Left", "Call", "Stage", "Programme", "Identifier", "Link"]
 OPENING_HEADERS = ["Opens", "In", "Call", "Programme", "Identifier", "Link"]
+NEW_TITLE = "New on the portal"
+NEW_HEADERS = ["Next deadline", "Left", "Topic", "Status", "Identifier", "Search", "Link"]
 
 
 def render(reminder: Reminder, fmt: str) -> str:
@@ -52,6 +57,8 @@ def headline(r: Reminder) -> str:
         parts.append(f"{len(r.today)} today")
     if r.opening:
         parts.append(f"{len(r.opening)} call{'s' * (len(r.opening) != 1)} opening")
+    if r.new_topics:
+        parts.append(f"{len(r.new_topics)} new on the portal")
     return "Funding deadlines: " + ", ".join(parts)
 
 
@@ -64,7 +71,47 @@ def sections(r: Reminder) -> list[tuple[str, Grid]]:
         out.append((week.title, _deadline_grid(week.rows, r)))
     if r.opening:
         out.append((f"Opening within {r.within}", _opening_grid(r.opening)))
+    if r.new_topics:
+        out.append((NEW_TITLE, new_grid(r)))
     return out
+
+
+def new_grid(r: Reminder) -> Grid:
+    """The topics saved searches found new: the deadline, the topic (linked), its status
+    (and kind, unless a grant topic), the search that found it."""
+    grid = Grid(
+        list(NEW_HEADERS),
+        right=frozenset({1}),
+        link_column=2,
+        keep=frozenset({0, 1}),
+        squeeze=frozenset({5}),
+    )
+    for f in r.new_topics:
+        nxt = f.next_deadline(r.clock)
+        days = nxt.days_left(r.clock) if nxt else None
+        status = f.status(r.clock) + (f", {f.kind}" if f.kind != "topic" else "")
+        grid.add(
+            [when_text(nxt, r.clock) if nxt else "", days_text(days), f.title or f.identifier,
+             status, f.identifier, f.search, f.url or ""],
+            days,
+            f.url,
+        )  # fmt: skip
+    return grid
+
+
+def new_record(f: Found, clock: Clock) -> dict[str, Any]:
+    """One topic of ``new_topics`` in the JSON reminder."""
+    nxt = f.next_deadline(clock)
+    return {
+        "search": f.search,
+        "identifier": f.identifier,
+        "title": f.title,
+        "kind": f.kind,
+        "status": f.status(clock),
+        "opens": iso(f.opens),
+        "next_deadline": iso(nxt.local) if nxt else None,
+        "url": f.url,
+    }
 
 
 def _deadline_grid(rows: list[DeadlineRow], r: Reminder) -> Grid:
@@ -191,7 +238,7 @@ def _link(label: str, url: str | None) -> str:
 def _urgency(days: int | None) -> str:
     if days is None:
         return ""
-    return "red" if days <= 3 else "amber" if days <= 14 else ""
+    return "red" if days <= URGENT_DAYS else "amber" if days <= SOON_DAYS else ""
 
 
 def _html_table(grid: Grid) -> str:
@@ -230,6 +277,10 @@ def page(r: Reminder) -> str:
         f'<h1 style="font-size:20px;margin:0 0 4px">{_e(headline(r))}</h1>',
         f'<p style="color:#555555;margin:0 0 16px;font-size:13px">{_e(zone_caption(r.clock))}</p>',
     ]
+    if r.due or r.opening:  # the window as a picture, in table cells (mail drops SVG)
+        from fundwatch.output import timeline
+
+        out.append(timeline.mail_table(timeline.of_reminder(r)))
     for title, grid in sections(r):
         out.append(f'<h2 style="font-size:16px;margin:20px 0 8px">{_e(title)}</h2>')
         out.append(_html_table(grid))
@@ -277,6 +328,7 @@ def json_report(r: Reminder) -> str:
                     {"call_id": c.call_id, "text": c.text, "seen": iso(c.seen)} for c in r.changes
                 ],
             },
+            "new_topics": [new_record(f, r.clock) for f in r.new_topics],
         }
     )
 
@@ -305,4 +357,11 @@ def csv_report(r: Reminder) -> str:
     for ch in r.changes:
         rows.append(["changed", "", ch.call_id, None, None, None, None, None, None, None, None,
                      ch.text])  # fmt: skip
+    for f in r.new_topics:
+        rec = new_record(f, r.clock)
+        nxt = f.next_deadline(r.clock)
+        rows.append(["new", "", None, f.title, f.programme, f.identifier, f.url,
+                     rec["next_deadline"], nxt.label if nxt else None, False,
+                     nxt.days_left(r.clock) if nxt else None,
+                     f"new for '{f.search}' ({f.kind}, {rec['status']})"])  # fmt: skip
     return to_csv(CSV_HEADER, rows)
