@@ -4,7 +4,8 @@ same code and leaves the same watchlist as the in-process run that the other tes
 (``fw``), which shows that the in-process runs stand for the real thing.
 
 search, watch and sync (which need the stand-in portal) do the same in
-test_portal_client.py and test_sync_cli.py.
+test_portal_client.py and test_sync_cli.py; tests/test_timeline.py runs `timeline`
+on a terminal (a pty) too.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ CASES: list[tuple[str, tuple[str, ...], bytes | None]] = [
     ("import-stdin", ("import", "-", "--format", "csv", *A),
      b"Title,Deadline\nPiped call,2026-02-03\n"),
     ("remind", ("remind", *A, "--format", "markdown"), None),
+    ("timeline", ("timeline", *A, "--months", "3"), None),
+    ("searches", ("searches", "--format", "json"), None),
     ("error", ("show", "no-such-call"), None),
 ]  # fmt: skip
 
