@@ -11,8 +11,7 @@ import fundwatch
 
 def test_version_imports_nothing_heavy():
     code = (
-        "import sys; sys.argv = ['fundwatch', '--version']; "
-        "from fundwatch.cli.main import main; main(); "
+        "import sys; from fundwatch.cli.main import run; assert run(['--version']) == 0; "
         "print(sorted(m for m in sys.modules if m.startswith(('fundwatch', 'typer', 'typing'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
