@@ -306,6 +306,26 @@ def find(searches: Sequence[SavedSearch], name: str) -> SavedSearch | None:
     return next((s for s in searches if s.name.casefold() == key), None)
 
 
+def drop(extra: dict[str, Any], name: str) -> str | None:
+    """Takes the search ``name`` out of the watchlist's ``[[searches]]`` as written, even
+    when a search there cannot be read (so that a broken one can be removed); its name,
+    or None when no table has that name. The other tables are left as they are."""
+    raw = extra.get(TABLE)
+    if not isinstance(raw, list):
+        return None
+    key = " ".join(name.split()).casefold()
+    for item in raw:
+        given = item.get("name") if isinstance(item, dict) else None
+        if isinstance(given, str) and " ".join(given.split()).casefold() == key:
+            rest = [t for t in raw if t is not item]
+            if rest:
+                extra[TABLE] = rest
+            else:
+                del extra[TABLE]
+            return " ".join(given.split())
+    return None
+
+
 # --- what sync records, and what remind shows -------------------------------------------------
 
 

@@ -35,6 +35,19 @@ def plan(search: SavedSearch) -> Plan:
     return Plan(search.text.strip() or client.EVERYTHING, query, frozenset(chosen.values()))
 
 
+def plan_all(searches: Sequence[SavedSearch]) -> list[Plan]:
+    """The plan of each search; BadValue naming the search for a programme no code
+    matches."""
+    plans = []
+    for search in searches:
+        try:
+            plans.append(plan(search))
+        except BadValue as exc:
+            message = exc.message.removeprefix("--programme: ")
+            raise BadValue(f"saved search '{search.name}': {message}", exc.hint) from None
+    return plans
+
+
 def matches(search: SavedSearch, planned: Plan, topic: Topic, clock: Clock) -> bool:
     """Does ``topic`` (from the portal's answer to ``planned``) pass the filters the
     portal does not apply?"""
@@ -94,13 +107,7 @@ def run_all(
     here; nothing is written."""
     if not searches:
         return []
-    plans = []
-    for search in searches:  # a bad programme fails before any request
-        try:
-            plans.append(plan(search))
-        except BadValue as exc:
-            message = exc.message.removeprefix("--programme: ")
-            raise BadValue(f"saved search '{search.name}': {message}", exc.hint) from None
+    plans = plan_all(searches)  # a bad programme fails before any request
     answers = client.bounded_searches(
         base_url, [(p.text, p.query) for p in plans], progress=progress
     )

@@ -181,12 +181,16 @@ def _saved(session: Session, name: str) -> SavedSearch:
     searches = _searches(session)
     found = discovery.find(searches, name)
     if found is None:
-        names = ", ".join(f"'{s.name}'" for s in searches)
-        raise FundwatchError(
-            f"no saved search named '{name}'",
-            hint=f"saved: {names}" if names else "save one: fundwatch search TEXT --save NAME",
-        )
+        raise _unknown(name, searches)
     return found
+
+
+def _unknown(name: str, searches: Sequence[SavedSearch]) -> FundwatchError:
+    names = ", ".join(f"'{s.name}'" for s in searches)
+    return FundwatchError(
+        f"no saved search named '{name}'",
+        hint=f"saved: {names}" if names else "save one: fundwatch search TEXT --save NAME",
+    )
 
 
 def _searches(session: Session) -> list[SavedSearch]:
@@ -270,18 +274,14 @@ def searches(
     if action is SearchesAction.remove:
         if name is None:
             raise UsageProblem("name the search to remove: fundwatch searches remove NAME")
-        _saved(session, name)  # says which there are
+        if not session.path.exists():
+            _saved(session, name)  # says how to save one
+        # as written: a search that cannot be read can still be removed
         with store.transaction(session.path) as watchlist:
-            kept = discovery.read_searches(watchlist.extra)
-            gone = discovery.find(kept, name)
-            if gone is None:  # removed meanwhile
-                raise FundwatchError(f"no saved search named '{name}'")
-            kept.remove(gone)
-            if kept:
-                watchlist.extra[discovery.TABLE] = discovery.searches_table(kept)
-            else:
-                watchlist.extra.pop(discovery.TABLE, None)
-        out(f"Removed saved search '{one_line(gone.name)}'.\n")
+            gone = discovery.drop(watchlist.extra, name)
+            if gone is None:
+                raise _unknown(name, discovery.read_searches(watchlist.extra))
+        out(f"Removed saved search '{one_line(gone)}'.\n")
         return
     if name is not None:
         raise UsageProblem(f"unexpected '{name}': `fundwatch searches` lists them all")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,6 +19,9 @@ from fundwatch.cli.context import Session, list_view, out, upcoming_view
 from fundwatch.domain.errors import FundwatchError, UsageProblem
 from fundwatch.domain.query import Filters
 from fundwatch.output.tables import Grid
+
+if TYPE_CHECKING:
+    from fundwatch.storage.codec import Problem
 
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 WithinOpt = Annotated[
@@ -291,6 +294,7 @@ def check(session: Session) -> None:
 
     path = session.path
     watchlist, problems = codec.parse(files.read_text(path), path)
+    problems += _search_problems(watchlist.extra)
     for problem in problems:
         out(problem.render(path) + "\n")
     if problems:
@@ -301,6 +305,20 @@ def check(session: Session) -> None:
         out(f"{path}: warning: {note}\n")
     deadlines = sum(len(c.deadlines) for c in watchlist.calls)
     out(f"{path}: {len(watchlist.calls)} calls, {deadlines} deadlines, no problems.\n")
+
+
+def _search_problems(extra: dict[str, Any]) -> list[Problem]:
+    """What keeps the saved searches (``[[searches]]``) from being read or run."""
+    from fundwatch.domain.discovery import read_searches
+    from fundwatch.domain.errors import BadValue, WatchlistError
+    from fundwatch.portal.discovery import plan_all
+    from fundwatch.storage.codec import Problem
+
+    try:
+        plan_all(read_searches(extra))
+    except (WatchlistError, BadValue) as exc:
+        return [Problem(None, exc.message, exc.hint)]
+    return []
 
 
 @command()
