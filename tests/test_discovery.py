@@ -474,3 +474,17 @@ def test_sync_keeps_a_search_edited_while_it_ran(fw, portal, saved):
     portal.respond = real
     r = fw("sync", *DAY3)
     assert r.out.startswith(f"'{SEARCH}': first run, 1 topic recorded")
+
+
+def test_a_topic_two_searches_found_is_new_once(fw, portal, saved):
+    r = fw("search", "SMEs", "--save", "SMEs", *DAY1)
+    assert r.code == 0, r.err
+    portal.respond.add(twin7())
+    r = fw("sync", *DAY2)
+    assert r.out.count(TWIN7) == 2  # each search says what it found
+    data = json.loads(fw("remind", "--format", "json", *DAY3).out)
+    assert [(t["identifier"], t["search"]) for t in data["new_topics"]] == [
+        (TWIN7, f"{SEARCH}, SMEs")
+    ]
+    text = fw("remind", "--format", "text", *DAY3).out
+    assert "1 new on the portal" in text.splitlines()[0] and text.count(TWIN7) == 2  # row, link

@@ -383,17 +383,24 @@ def recent(
     searches: Sequence[SavedSearch], calls: Iterable[Call], clock: Clock, within: Duration
 ) -> list[Found]:
     """The topics found new at syncs within ``within`` before now, less those on the
-    watchlist now; newest sync first, then by search and identifier."""
+    watchlist now; newest sync first, then by search and identifier. A topic several
+    searches found is there once, as the newest found it, ``search`` naming them all
+    (``"a, b"``)."""
     since = within.before(clock.now).astimezone(UTC)
     watched = {c.identifier.casefold() for c in calls if c.identifier}
-    out = [
+    found = [
         f
         for s in searches
         for f in s.new
         if f.found >= since and f.identifier.casefold() not in watched
     ]
-    out.sort(key=lambda f: (-f.found.timestamp(), f.search.casefold(), f.identifier))
-    return out
+    found.sort(key=lambda f: (-f.found.timestamp(), f.search.casefold(), f.identifier))
+    first: dict[str, Found] = {}
+    names: dict[str, list[str]] = {}
+    for f in found:
+        first.setdefault(f.identifier.casefold(), f)
+        names.setdefault(f.identifier.casefold(), []).append(f.search)
+    return [f._replace(search=", ".join(names[key])) for key, f in first.items()]
 
 
 # --- small readers ------------------------------------------------------------------------------
