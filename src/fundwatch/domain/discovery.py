@@ -32,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
+from fundwatch.domain import model
 from fundwatch.domain.errors import BadValue, WatchlistError
 from fundwatch.domain.model import Call, Deadline
 from fundwatch.domain.timeutil import Clock, Duration, parse_duration
@@ -66,14 +67,11 @@ class Found(NamedTuple):
     found: datetime  # UTC: the sync that found it
 
     def status(self, clock: Clock) -> str:
-        if self.opens is not None and self.opens > clock.today:
-            return "forthcoming"
-        if self.deadlines and all(d.passed(clock) for d in self.deadlines):
-            return "closed"
-        return "open"
+        opens_later = self.opens is not None and self.opens > clock.today
+        return model.status(opens_later, self.deadlines, clock)
 
     def next_deadline(self, clock: Clock) -> Deadline | None:
-        return next((d for d in self.deadlines if not d.passed(clock)), None)
+        return model.next_deadline(self.deadlines, clock)
 
 
 class SavedSearch(NamedTuple):
@@ -155,25 +153,26 @@ def check_name(name: str) -> str:
 
 
 def check_kinds(kinds: Iterable[str]) -> tuple[str, ...]:
-    out = []
-    for kind in kinds:
-        k = kind.strip().lower()
-        if k not in KINDS:
-            raise BadValue(f"unknown kind '{kind}'", hint="topic, cascade or external")
-        if k not in out:
-            out.append(k)
-    return tuple(out) or DEFAULT_KINDS
+    return _choices(kinds, tuple(KINDS), "kind", "topic, cascade or external") or DEFAULT_KINDS
 
 
 def check_statuses(statuses: Iterable[str]) -> tuple[str, ...]:
-    out = []
-    for status in statuses:
-        s = status.strip().lower()
-        if s not in STATUSES:
-            raise BadValue(f"unknown status '{status}'", hint="forthcoming, open or closed")
-        if s not in out:
-            out.append(s)
-    return tuple(out) or DEFAULT_STATUSES
+    hint = "forthcoming, open or closed"
+    return _choices(statuses, STATUSES, "status", hint) or DEFAULT_STATUSES
+
+
+def _choices(
+    values: Iterable[str], allowed: Sequence[str], what: str, hint: str
+) -> tuple[str, ...]:
+    """``values`` in lower case, each once; BadValue for one not ``allowed``."""
+    out: list[str] = []
+    for value in values:
+        v = value.strip().lower()
+        if v not in allowed:
+            raise BadValue(f"unknown {what} '{value}'", hint=hint)
+        if v not in out:
+            out.append(v)
+    return tuple(out)
 
 
 # --- reading and writing the table ---------------------------------------------------------

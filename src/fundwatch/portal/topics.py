@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime, time
 from functools import cache
 from typing import Any, NamedTuple
 
+from fundwatch.domain import model
 from fundwatch.domain.errors import BadValue, FundwatchError
 from fundwatch.domain.model import Call, Deadline, sort_deadlines
 from fundwatch.domain.timeutil import Clock, zone
@@ -97,18 +98,12 @@ class Topic(NamedTuple):
 
         The same answer as ``Call.status`` for the call ``topic_to_call`` makes.
         """
-        if self.opens is not None and self.opens > clock.today:
-            return "forthcoming"
-        if self.deadlines and all(d.passed(clock) for d in self.deadlines):
-            return "closed"
-        return "open"
+        opens_later = self.opens is not None and self.opens > clock.today
+        return model.status(opens_later, self.deadlines, clock)
 
     def next_deadline(self, clock: Clock) -> Deadline | None:
         """The first deadline not yet passed; None once all have passed."""
-        for d in self.deadlines:
-            if not d.passed(clock):
-                return d
-        return None
+        return model.next_deadline(self.deadlines, clock)
 
 
 # --- the SEDIA search API ----------------------------------------------------------------
