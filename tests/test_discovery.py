@@ -488,3 +488,17 @@ def test_a_topic_two_searches_found_is_new_once(fw, portal, saved):
     ]
     text = fw("remind", "--format", "text", *DAY3).out
     assert "1 new on the portal" in text.splitlines()[0] and text.count(TWIN7) == 2  # row, link
+
+
+@pytest.mark.parametrize("name", ["it's ours", "-x"])
+def test_the_hint_to_remove_a_search_can_be_pasted_into_a_shell(fw, portal, watchlist, name):
+    import shlex
+
+    assert fw("search", "smart", f"--save={name}", *DAY1).code == 0
+    r = fw("search", "smart", f"--save={name}", *DAY1)
+    assert r.code == 1
+    command = r.err.rsplit("remove it first: ", 1)[1].rstrip(")\n")
+    args = shlex.split(command)
+    assert args[:3] == ["fundwatch", "searches", "remove"]
+    r = fw(*args[1:])
+    assert (r.code, r.out) == (0, f"Removed saved search '{name}'.\n"), r.err

@@ -237,9 +237,13 @@ def _save(
 
 
 def _taken(name: str) -> FundwatchError:
+    import shlex
+
+    # as a shell takes it: quoted, and after -- when it looks like an option
+    arg = ("-- " if name.startswith("-") else "") + shlex.quote(name)
     return FundwatchError(
         f"there is already a saved search named '{name}'",
-        hint=f"choose another name, or remove it first: fundwatch searches remove '{name}'",
+        hint=f"choose another name, or remove it first: fundwatch searches remove {arg}",
     )
 
 
