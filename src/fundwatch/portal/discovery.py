@@ -92,6 +92,7 @@ class Outcome(NamedTuple):
     new: list[Found]
     first: bool  # its first run: ``search.hits`` topics recorded, none reported
     too_broad: bool  # ``search.hits`` is the portal's count of results
+    topics: Sequence[Topic] = ()  # those it matched (none when too broad)
 
 
 def run_all(
@@ -118,11 +119,8 @@ def run_all(
             broad = too_broad(search, answer.total or 0, clock.now)
             outcomes.append(Outcome(broad, [], False, True))
             continue
-        kept = [
-            as_found(t, search.name, clock.now)
-            for t in answer.topics
-            if matches(search, planned, t, clock)
-        ]
+        matched = [t for t in answer.topics if matches(search, planned, t, clock)]
+        kept = [as_found(t, search.name, clock.now) for t in matched]
         updated, fresh = recorded(search, kept, mine, clock.now)
-        outcomes.append(Outcome(updated, fresh, search.fresh_start, False))
+        outcomes.append(Outcome(updated, fresh, search.fresh_start, False, matched))
     return outcomes
