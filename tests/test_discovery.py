@@ -502,3 +502,17 @@ def test_the_hint_to_remove_a_search_can_be_pasted_into_a_shell(fw, portal, watc
     assert args[:3] == ["fundwatch", "searches", "remove"]
     r = fw(*args[1:])
     assert (r.code, r.out) == (0, f"Removed saved search '{name}'.\n"), r.err
+
+
+def test_keys_of_your_own_in_a_new_topic_are_kept(fw, portal, saved):
+    portal.respond.add(twin7())
+    assert fw("sync", *DAY2).code == 0
+    text = saved.read_text(encoding="utf-8")
+    mine = f'identifier = "{TWIN7}"\nasked = "Anna, 3 March"\n'
+    saved.write_text(text.replace(f'identifier = "{TWIN7}"\n', mine), encoding="utf-8")
+    portal.respond.add(topic_row("HORIZON-CL4-2026-TWIN-01-08", "Smart manufacturing too",
+                                 "2026-02-20", ["2026-05-20"]))  # fmt: skip
+    assert fw("sync", *DAY3).code == 0  # rewrites the table
+    [table] = searches_table(saved)
+    [twin] = [t for t in table["new"] if t["identifier"] == TWIN7]
+    assert twin["asked"] == "Anna, 3 March"

@@ -65,6 +65,7 @@ class Found(NamedTuple):
     url: str | None
     programme: str | None
     found: datetime  # UTC: the sync that found it
+    extra: dict[str, Any] | None = None  # keys fundwatch does not know, kept
 
     def status(self, clock: Clock) -> str:
         opens_later = self.opens is not None and self.opens > clock.today
@@ -249,6 +250,7 @@ def _found(search: str, item: dict[str, Any], where: str) -> Found:
         url=_text(item, "url"),
         programme=_text(item, "programme"),
         found=found,
+        extra={k: v for k, v in item.items() if k not in _FOUND} or None,
     )
 
 
@@ -297,6 +299,7 @@ def _found_table(f: Found) -> dict[str, Any]:
     if f.url:
         t["url"] = f.url
     t["found"] = f.found
+    t.update(f.extra or {})
     return t
 
 
