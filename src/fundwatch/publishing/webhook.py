@@ -391,7 +391,10 @@ def post(
     with net.client(timeout=timeout, retries=retries, backoff=backoff) as http:
         for body in messages:
             try:
-                response = http.post(url, json=body)
+                response = net.fetch(http, "POST", url, what="chat webhook",
+                                     limit=net.REPLY_CAP, budget=timeout, json=body)  # fmt: skip
+            except FundwatchError as error:
+                raise _failed(error, sent, messages) from None
             except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
                 raise _failed(net.failure(exc, url, what="chat webhook"), sent, messages) from exc
             if not response.is_success:
