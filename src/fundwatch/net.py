@@ -474,6 +474,28 @@ def check_url(url: str, what: str = "URL") -> None:
         )
     if any(ch.isspace() or not ch.isprintable() for ch in url.strip()):
         raise BadValue(f"the {what} contains spaces or control characters", hint="quote it whole")
+    if not valid_host(url.strip()):
+        raise BadValue(
+            f"the {what}'s host name is not valid",
+            hint="labels of 1 to 63 letters, digits or hyphens, joined by dots",
+        )
+
+
+def valid_host(url: str) -> bool:
+    """Whether the host of ``url`` can be looked up at all: an IP address, or a name
+    whose IDNA form (``xn--`` labels checked) has labels of 1 to 63 characters."""
+    import httpx
+
+    try:
+        parsed = httpx.URL(url)
+        raw = parsed.raw_host.decode("ascii")
+        parsed.host  # noqa: B018 (decodes xn-- labels: raises for an invalid one)
+    except Exception:  # httpx.InvalidURL, idna.IDNAError, UnicodeError
+        return False
+    if _address(raw) or not raw:
+        return bool(raw)
+    labels = raw[:-1].split(".") if raw.endswith(".") else raw.split(".")
+    return len(raw) <= 253 and all(0 < len(label) <= 63 for label in labels)
 
 
 def redact(text: str, url: str) -> str:

@@ -381,7 +381,11 @@ def _json(response: httpx.Response, where: str) -> Any:
     if not body.strip():
         raise FundwatchError(f"{where} answered with an empty body, not JSON", hint=retry)
     try:
-        return json.loads(body)
+        data = json.loads(body)
+        json.dumps(data, ensure_ascii=False).encode("utf-8")  # no lone surrogate ("\ud800")
+        return data
+    except UnicodeEncodeError:
+        said = "a lone surrogate, half of a character"
     except json.JSONDecodeError as exc:
         said = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
     except ValueError as exc:  # not UTF-8 or -16 or -32
