@@ -185,3 +185,53 @@ def test_readme_says_what_becomes_of_cr_lf(fw):
         assert "CR LF" in readme and "read back as LF" in readme
     else:
         assert notes == "a\r\nb"
+
+
+# --- 9. CPU in recurring events ---------------------------------------------------------------
+
+
+def _calendar(rule: str, start: str = "20000101T000000Z", n: int = 1000) -> str:
+    events = "".join(
+        f"BEGIN:VEVENT\r\nUID:e{i}@x\r\nSUMMARY:Event {i}\r\nDTSTART:{start}\r\n"
+        f"RRULE:{rule}\r\nEND:VEVENT\r\n"
+        for i in range(n)
+    )
+    return f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n{events}END:VCALENDAR\r\n"
+
+
+@pytest.mark.parametrize(
+    ("rule", "start", "imports"),
+    [
+        ("FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30", "20000101T000000Z", True),  # before: 6.6 s each
+        ("FREQ=SECONDLY", "20000101T000000Z", False),  # before: 0.64 s each
+        ("FREQ=MINUTELY;BYYEARDAY=366;BYMONTH=1", "20000101T000000Z", False),  # never, unseen
+        ("FREQ=HOURLY;BYYEARDAY=366;BYMONTH=1;COUNT=2", "00010101T000000Z", False),
+    ],
+    ids=["30-february", "secondly", "never", "counted-from-year-1"],
+)
+def test_1000_hostile_repeating_events_import_or_fail_in_one_line_under_5_s(
+    fw, tmp_path, rule, start, imports
+):
+    ics = tmp_path / "hostile.ics"
+    ics.write_text(_calendar(rule, start), encoding="utf-8", newline="")
+    started = time.perf_counter()
+    r = fw("import", str(ics), "--as-of", "2026-12-02")
+    spent = time.perf_counter() - started
+    assert spent < 5, f"{spent:.1f} s"
+    if imports:
+        assert r.code == 0 and "1000 added" in r.out, r.err
+    else:
+        assert r.code == 1 and r.err.count("\n") == 1, r.err
+        assert r.err.startswith("error: hostile.ics: ")
+
+
+def test_a_moved_start_keeps_the_occurrences():
+    from fundwatch.importers.icsfile import _moved_start
+
+    first = datetime(2000, 1, 31, 17, 0, tzinfo=zone("Europe/Brussels"))
+    target = datetime(2026, 11, 9, tzinfo=zone("Europe/Brussels"))
+    weekly = _moved_start(first, {"FREQ": ["WEEKLY"], "INTERVAL": [2]}, target)
+    assert weekly <= target and (weekly - first).days % 14 == 0 and weekly.hour == 17
+    monthly = _moved_start(first, {"FREQ": ["MONTHLY"]}, target)
+    assert monthly.day == 31 and monthly <= target and monthly.year == 2026
+    assert _moved_start(first, {"FREQ": ["DAILY"], "COUNT": [5]}, target) == first
