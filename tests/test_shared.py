@@ -16,7 +16,7 @@ import pytest
 
 from fundwatch.domain.errors import FundwatchError
 from fundwatch.domain.model import Call, Deadline
-from fundwatch.storage import files, store
+from fundwatch.storage import cache, files, store
 
 OWNER, ATTACKER, TEAM = 1001, 1002, 2000
 ROOT_ONLY = pytest.mark.skipif(
@@ -201,3 +201,119 @@ def test_a_team_member_keeps_the_group_or_is_refused(place):
     code, said = as_user(ATTACKER, _add(watch, "d"), groups=(TEAM,))
     assert code == 1 and said.startswith(f"cannot write {files.backup_path(watch)}: it would"), said
     assert watch.read_bytes() == before and watch.stat().st_uid == OWNER
+
+
+# --- 2. the cache: no pickle, the user's own folder and files ------------------------------
+
+SECRET = TEXT + 'notes = "confidential partner budget"\n'
+
+
+def _cached(folder: Path) -> list[Path]:
+    return sorted(folder.glob("watchlist-*.marshal"))
+
+
+def test_the_cache_module_has_no_pickle():
+    text = Path(cache.__file__).read_text(encoding="utf-8")
+    assert "pickle" not in text.replace("unlike pickle", "").replace("pickled", "")
+
+
+def test_a_planted_pickle_in_a_cache_entry_runs_nothing(tmp_path, monkeypatch):
+    import marshal
+    import pickle
+
+    ran = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(ran), "w"))
+
+    watch = tmp_path / "calls.toml"
+    watch.write_text(SECRET)
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("FUNDWATCH_CACHE_DIR", str(folder))
+    store.load(watch)
+    [entry] = _cached(folder)
+    key, version, _, times, owners, blobs = marshal.loads(entry.read_bytes())
+    evil = pickle.dumps(Evil())
+    entry.write_bytes(marshal.dumps((key, version, evil, times, owners, [evil] * len(blobs))))
+    loaded = store.load(watch)
+    assert loaded.calls[0].notes == "confidential partner budget"
+    assert not ran.exists()
+
+
+def test_cache_folder_0700_and_entries_0600(tmp_path, monkeypatch):
+    watch = tmp_path / "calls.toml"
+    watch.write_text(SECRET)
+    watch.chmod(0o600)
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("FUNDWATCH_CACHE_DIR", str(folder))
+    store.load(watch)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    [entry] = _cached(folder)
+    assert stat.S_IMODE(entry.stat().st_mode) == 0o600
+    # a folder left 0755 by an older version is closed on the next load
+    folder.chmod(0o755)
+    entry.chmod(0o644)
+    assert not isinstance(store.load(watch), cache.Snapshot)  # a 0644 entry is not trusted
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(_cached(folder)[0].stat().st_mode) == 0o600
+    assert isinstance(store.load(watch), cache.Snapshot)
+
+
+@ROOT_ONLY
+def test_the_cache_is_not_readable_by_another_user(place, monkeypatch):
+    home = place / "home"
+    watch = home / "calls.toml"
+    watch.write_text(SECRET)
+    _own(watch, OWNER, OWNER, 0o600)
+    folder = home / ".cache"
+    os.environ["FUNDWATCH_CACHE_DIR"] = str(folder)
+    try:
+        assert as_user(OWNER, lambda: store.load(watch)) == (0, "")
+        [entry] = _cached(folder)
+
+        def peek() -> None:
+            entry.read_bytes()
+
+        code, said = as_user(ATTACKER, peek)
+        assert code == 2 and "PermissionError" in said
+    finally:
+        del os.environ["FUNDWATCH_CACHE_DIR"]
+
+
+@ROOT_ONLY
+def test_entries_another_user_planted_are_ignored_and_rebuilt(place):
+    import marshal
+
+    home, shared = place / "home", place / "shared"
+    watch = home / "calls.toml"
+    watch.write_text(SECRET)
+    _own(watch, OWNER, OWNER, 0o644)
+    folder = home / ".cache"
+    os.environ["FUNDWATCH_CACHE_DIR"] = str(folder)
+    try:
+        assert as_user(OWNER, lambda: store.load(watch)) == (0, "")
+        [entry] = _cached(folder)
+        # an entry with the right key but someone else's calls, owned by someone else
+        key, version, extra, times, owners, _ = marshal.loads(entry.read_bytes())
+        forged = cache._row(Call("a", "FORGED", (Deadline(date(2026, 1, 20)),)))
+        entry.write_bytes(marshal.dumps((key, version, extra, times, owners,
+                                         [marshal.dumps(forged)])))  # fmt: skip
+        os.chown(entry, ATTACKER, ATTACKER)
+
+        def check() -> None:
+            loaded = store.load(watch)
+            assert not isinstance(loaded, cache.Snapshot)
+            assert loaded.calls[0].title == "A"
+
+        assert as_user(OWNER, check) == (0, "")
+        assert _cached(folder)[0].stat().st_uid == OWNER  # rebuilt as the owner's
+        # a cache folder on a shared drive that another user made is not used at all
+        planted = shared / "cache"
+        as_user(ATTACKER, lambda: planted.mkdir(mode=0o777))
+        planted.chmod(0o777)
+        os.environ["FUNDWATCH_CACHE_DIR"] = str(planted)
+        assert as_user(OWNER, lambda: store.load(watch)) == (0, "")
+        assert _cached(planted) == []
+    finally:
+        del os.environ["FUNDWATCH_CACHE_DIR"]
