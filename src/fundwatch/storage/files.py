@@ -259,6 +259,7 @@ def locked(path: Path) -> Iterator[None]:
     path = resolve(path)  # two links to one file share its lock
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        path = Path(os.path.realpath(path.parent)) / path.name  # and two to its folder
         lock = FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT)
         lock.acquire()
     except Timeout:
