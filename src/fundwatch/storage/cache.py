@@ -202,7 +202,7 @@ def _folder() -> Path | None:
             return None
     except OSError:
         return None
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != _euid():
         return None
     if st.st_mode & 0o077:
         try:
@@ -210,6 +210,11 @@ def _folder() -> Path | None:
         except OSError:
             return None
     return folder
+
+
+def _euid() -> int:
+    """The user's id; 0 where there are none (Windows, whose stat says 0 too)."""
+    return os.geteuid() if hasattr(os, "geteuid") else 0
 
 
 def _name(path: Path) -> str:
@@ -249,7 +254,7 @@ def _read_own(where: Path) -> bytes | None:
         return None
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != _euid() or st.st_mode & 0o077:
             return None
         with os.fdopen(fd, "rb", closefd=False) as f:
             return f.read()  # marshal.load(f) reads in small pieces, ~10x slower
@@ -316,7 +321,8 @@ def _write_own(where: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            os.fchmod(f.fileno(), 0o600)
+            if hasattr(os, "fchmod"):
+                os.fchmod(f.fileno(), 0o600)
         os.replace(tmp, where)
     except BaseException:
         with suppress(OSError):

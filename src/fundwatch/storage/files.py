@@ -38,6 +38,8 @@ def _sticky_shared(folder: Path) -> bool:
 def trusted_link(link: Path, owner: int) -> bool:
     """May a symbolic link owned by ``owner`` be followed? When it is the user's own, or
     root's outside a world-writable sticky folder (where anyone may plant one)."""
+    if not hasattr(os, "geteuid"):  # no owners to go by (Windows)
+        return True
     me = os.geteuid()
     if owner == me:
         return True
@@ -159,7 +161,10 @@ def atomic_write(
             f.write(data)
             f.flush()
             _keep_owner(f.fileno(), like, mode, path)
-            os.fchmod(f.fileno(), mode)
+            if hasattr(os, "fchmod"):
+                os.fchmod(f.fileno(), mode)
+            else:  # Windows
+                os.chmod(tmp, mode)
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as exc:
@@ -176,7 +181,7 @@ def atomic_write(
 def _keep_owner(fd: int, like: os.stat_result | None, mode: int, path: Path) -> None:
     """Give the temp file ``like``'s owner and group (root may; anyone may keep a group
     they belong to). WatchlistError when the old owner would lose access."""
-    if like is None:
+    if like is None or not hasattr(os, "fchown"):
         return
     mine = os.fstat(fd)
     if (mine.st_uid, mine.st_gid) == (like.st_uid, like.st_gid):
@@ -281,10 +286,10 @@ def _share_lock(lock: Path, path: Path) -> None:
     read the watchlist, so that the next writer of a team's file can take it."""
     import stat
 
-    with suppress(OSError):
+    with suppress(OSError, AttributeError):  # AttributeError: no uids (Windows)
         mine = os.lstat(lock)
         watched = os.stat(path)
-        if not stat.S_ISREG(mine.st_mode) or mine.st_uid != os.geteuid():
+        if not stat.S_ISREG(mine.st_mode) or mine.st_uid != os.geteuid():  # (POSIX only)
             return
         if mine.st_gid != watched.st_gid:
             os.chown(lock, -1, watched.st_gid, follow_symlinks=False)
