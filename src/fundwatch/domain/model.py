@@ -304,12 +304,19 @@ def stable_slug(text: str, limit: int = 60) -> str:
     return digest if slug == "call" else f"{slug}-{digest}"
 
 
-def unique_id(base: str, taken: Container[str]) -> str:
+def unique_id(base: str, taken: Container[str], counters: dict[str, int] | None = None) -> str:
+    """``base``, or ``base-2``, ``base-3``... the first not in ``taken``.
+
+    Callers that allocate many ids pass the same ``counters`` each time: the search for
+    a base then starts where the last one ended, so that n calls sharing a title cost n
+    steps, not n**2 (ids are only ever added to ``taken`` meanwhile)."""
     if base not in taken:
         return base
-    n = 2
+    n = counters.get(base, 2) if counters is not None else 2
     while f"{base}-{n}" in taken:
         n += 1
+    if counters is not None:
+        counters[base] = n + 1
     return f"{base}-{n}"
 
 

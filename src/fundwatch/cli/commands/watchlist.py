@@ -415,4 +415,7 @@ def _host(url: str | None) -> str | None:
         return None
     from urllib.parse import urlsplit
 
-    return urlsplit(url).hostname or "(set)"
+    try:
+        return urlsplit(url).hostname or "(set)"
+    except ValueError:  # "http://[::1/"
+        return "(set, not a valid URL)"
