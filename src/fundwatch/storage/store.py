@@ -17,6 +17,7 @@ from fundwatch.storage.files import (
     read_text,
     regular_file,
     remove_leftovers,
+    resolve,
 )
 
 
@@ -27,6 +28,7 @@ def load(path: Path, use_cache: bool = True) -> Watchlist:
     from fundwatch.storage import cache
 
     try:
+        path = resolve(path)  # a link is followed only when trusted
         stamp = os.stat(path)
     except OSError:
         return parse_or_raise(read_text(path), path)  # says what is wrong
