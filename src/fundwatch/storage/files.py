@@ -110,12 +110,18 @@ def check_writable(path: Path) -> None:
     an atomic write renames a new file over it, which the folder alone would allow,
     even for root."""
     try:
-        mode = os.stat(path).st_mode
+        st = os.stat(path)
     except OSError:
         return  # none yet, or unreadable: reading it says so
-    if not mode & 0o222 or not os.access(path, os.W_OK):
+    if not st.st_mode & 0o222:
         raise WatchlistError(
             f"{path} is read-only", hint="make it writable (chmod u+w) to change it"
+        )
+    if not os.access(path, os.W_OK):
+        owner = _owner_name(st.st_uid)
+        raise WatchlistError(
+            f"{path} is read-only for you (it is {owner}'s)",
+            hint=f"ask {owner} to make the change or the file group-writable (chmod g+w)",
         )
 
 
