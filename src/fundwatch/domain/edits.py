@@ -85,9 +85,7 @@ def set_deadline(call: Call, text: str, default_time: time | None) -> tuple[Call
     """``Cut-off 2=11/03/2027 17:00``: the deadline with that label (any case) changed,
     or added when the call has none. Without a label, the call's one unlabelled
     deadline is changed (or one added when it has none)."""
-    from fundwatch.domain.fields import parse_deadline
-
-    given = parse_deadline(text, call.timezone, default_time, option="--set-deadline")
+    given = _parse(text, call.timezone, default_time)
     deadlines = list(call.deadlines)
     if given.label is not None:
         places = _labelled(call, given.label)
@@ -105,12 +103,28 @@ def set_deadline(call: Call, text: str, default_time: time | None) -> tuple[Call
     # the deadline keeps its label as written, its own zone and its other keys
     at = given.at
     if old.timezone != given.timezone:
-        at = parse_deadline(text, old.timezone, default_time, option="--set-deadline").at
+        at = _parse(text, old.timezone, default_time).at
     new = Deadline(at, old.timezone, old.label, old.extra)
     if new == old:
         return call, []
     deadlines[places[0]] = new
     return call.replace(deadlines=sort_deadlines(deadlines)), [_moved(old, new)]
+
+
+def _parse(text: str, tz: str, default_time: time | None) -> Deadline:
+    from fundwatch.domain.fields import parse_deadline
+
+    try:
+        found = parse_deadline(text, tz, default_time)
+    except BadValue as exc:
+        message = exc.message.removeprefix("--deadline: ")
+        raise BadValue(f"--set-deadline: {message}", exc.hint) from None
+    if found is None:  # "TBC": no date
+        raise BadValue(
+            f"--set-deadline: '{text}' gives no date",
+            hint="to remove a deadline, use --drop-deadline LABEL",
+        )
+    return found
 
 
 def drop_deadline(call: Call, label: str) -> tuple[Call, list[str]]:

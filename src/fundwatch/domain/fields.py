@@ -38,9 +38,7 @@ class CallInput:
     state: str | None = None
 
 
-def parse_deadline(
-    text: str, tz: str, default_time: time | None = None, option: str = "--deadline"
-) -> Deadline:
+def parse_deadline(text: str, tz: str, default_time: time | None = None) -> Deadline:
     """``2026-01-20 17:00``, ``Stage 1=16/09/2025`` or ``Stage 1: 16/09/2025`` (a label,
     '=' or ': ', the date)."""
     label, sep, when = text.rpartition("=")
@@ -56,7 +54,7 @@ def parse_deadline(
                 raise
             label, at = head, parse_when(tail, tz, default_time)
         except BadValue:
-            raise BadValue(f"{option}: {exc.message}", exc.hint) from None
+            raise BadValue(f"--deadline: {exc.message}", exc.hint) from None
     return Deadline(at, tz, label.strip() or None)
 
 
