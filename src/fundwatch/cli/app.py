@@ -23,7 +23,7 @@ import typer
 
 from fundwatch import __version__
 from fundwatch.cli.context import Session, debug_from_env, out
-from fundwatch.domain.errors import FundwatchError
+from fundwatch.domain.errors import FundwatchError, SourceProblems
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -148,6 +148,10 @@ def run(run_session: Session, fn: Callable[..., Any], /, *args: Any, **kwargs: A
     except FundwatchError as exc:
         if run_session.debug or debug_from_env():
             raise
+        if isinstance(exc, SourceProblems):
+            from fundwatch.output.tables import one_line
+
+            sys.stderr.write("".join(one_line(line) + "\n" for line in exc.shown()))
         fail(str(exc), exc.exit_code)
     except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
         raise

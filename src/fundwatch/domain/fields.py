@@ -64,10 +64,11 @@ def text(value: Any, field: str) -> str | None:
 
 
 def check_title(value: Any) -> str:
+    """Any text but blank, kept as written (the options and cells are trimmed before)."""
     title = text(value, "title")
     if title is None or not title.strip():
         raise BadValue("no title")
-    return title.strip()
+    return title
 
 
 def check_id(value: Any) -> str:
@@ -112,23 +113,23 @@ def check_url(value: Any) -> str | None:
     problem = url_problem(url)
     if problem:
         raise BadValue(problem, hint=URL_HINT)
-    return url.strip()
+    return url
 
 
 def split_tags(value: Any) -> tuple[str, ...]:
-    """Tags from a list (each one tag) or a text (split at ``,`` ``;`` and line breaks),
-    stripped, the empty and repeated ones left out."""
+    """Tags from a list (each item one tag, as written) or a text (split at ``,`` ``;``
+    and line breaks, each trimmed); blank and repeated ones left out."""
     if value is None:
         return ()
     if isinstance(value, str):
-        items: list[Any] = TAG_SEPARATORS.split(value)
+        items: list[Any] = [t.strip() for t in TAG_SEPARATORS.split(value)]
     elif isinstance(value, list | tuple):
         items = list(value)
     else:
         items = [value]
     if not all(isinstance(t, str) for t in items):
         raise BadValue(f"tags must be a list of text, not {shown(value)}")
-    return tuple(dict.fromkeys(t.strip() for t in items if t.strip()))
+    return tuple(dict.fromkeys(t for t in items if t.strip()))
 
 
 def parse_budget(text: str) -> int | float | str:
@@ -141,13 +142,12 @@ def parse_budget(text: str) -> int | float | str:
 
 
 def check_budget(value: Any) -> int | float | str | None:
-    """A number, or text (``100 M€``; digits alone become a number)."""
+    """A number, or text such as ``100 M€`` (kept as text: a source that has no numbers,
+    a cell or an option, reads digits with parse_budget first)."""
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise BadValue(f"budget must be a number or text, not {shown(value)}")
-    if isinstance(value, str):
-        return parse_budget(value) if value.strip() else None
     return value
 
 
@@ -186,23 +186,22 @@ def deadline_text(
     (as our CSV writes it) as a deadline; None when it is TBC (``Stage 2: TBC`` too)."""
     if not_yet(text):
         return None
-    own, sep, when = text.rpartition("=")
-    if sep:
-        if not_yet(when):
-            return None
-        return Deadline(parse_when(when, tz, default_time), tz, own.strip() or label)
     try:
         return Deadline(parse_when(text, tz, default_time), tz, label)
     except BadValue as exc:
-        own, sep, when = text.rpartition(": ")
-        if not sep or not own.strip() or not when.strip():
-            raise
+        error = exc
+    for sep in (": ", "="):  # the last separator after which a date follows
+        own, found, when = text.rpartition(sep)
+        if not found or not own.strip() or not when.strip():
+            continue
         if not_yet(when):
             return None
         try:
             return Deadline(parse_when(when, tz, default_time), tz, own.strip())
-        except BadValue:
-            raise exc from None
+        except BadValue as exc:
+            if sep == "=":  # LABEL=WHEN: what is wrong is WHEN
+                error = exc
+    raise error
 
 
 class FieldProblem(NamedTuple):
@@ -401,6 +400,9 @@ def new_call(
     Without --deadline (or with ``--deadline TBC``) the call has no deadline yet."""
     raw: dict[str, Any] = {k: v for k, v in given._asdict().items() if v not in (None, "")}
     raw["deadlines"] = list(given.deadlines)
+    raw["title"] = (given.title or "").strip()
+    if given.budget:
+        raw["budget"] = parse_budget(given.budget)
     call, problems = read_call(raw, default_tz, default_time)
     if problems:
         raise option_error(problems[0])
@@ -438,7 +440,7 @@ def edited_call(
                  for d in call.deadlines]
             )  # fmt: skip
     if given.title is not None:
-        changes["title"] = _checked("title", check_title, given.title)
+        changes["title"] = _checked("title", check_title, given.title.strip())
     if given.id is not None and given.id != call.id:
         new_id = _checked("id", check_id, given.id)
         if new_id in taken:
@@ -460,7 +462,7 @@ def edited_call(
     if given.tags is not None:
         changes["tags"] = _checked("tags", split_tags, list(given.tags))
     if given.budget is not None:
-        changes["budget"] = _checked("budget", check_budget, given.budget)
+        changes["budget"] = parse_budget(given.budget) if given.budget else None
     if given.state is not None:
         changes["state"] = _checked("state", check_state, given.state)
     changed = [k for k, v in changes.items() if getattr(call, k) != v]

@@ -62,6 +62,15 @@ def lf(text: Any) -> Any:
     return text
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """One line of printable text: runs of white space become one space, and control
+    characters (a terminal escape in a title) become U+FFFD."""
+    return _CONTROL.sub("\ufffd", " ".join(text.split()))
+
+
 class Deadline(Record):
     """One deadline: a local date-time in ``timezone``, or a date alone (all-day)."""
 
@@ -230,7 +239,9 @@ class Call(Record):
         return None
 
     def status(self, clock: Clock) -> str:
-        """``forthcoming`` before it opens, ``closed`` once its last deadline passed, else open."""
+        """``forthcoming`` before it opens, ``closed`` once its last deadline passed, else
+        open. A call with no deadline yet (TBC) is forthcoming until it opens, and
+        without an opening date."""
         if self.opens is not None:
             if isinstance(self.opens, datetime):
                 not_yet = localize(self.opens, self.timezone).astimezone(UTC) > clock.now_utc
@@ -238,6 +249,8 @@ class Call(Record):
                 not_yet = self.opens > clock.today
             if not_yet:
                 return "forthcoming"
+        elif not self.deadlines:
+            return "forthcoming"
         if self.deadlines and all(d.passed(clock) for d in self.deadlines):
             return "closed"
         return "open"

@@ -8,14 +8,15 @@ Markdown table show the same columns. Nothing here imports rich.
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 from fundwatch.domain.model import Call, Deadline
+from fundwatch.domain.model import one_line as one_line  # for every output
 from fundwatch.domain.query import CallRow, DeadlineRow
 from fundwatch.domain.timeutil import Clock, city, human, iso
+from fundwatch.output.presentation import LIST_CSV, NOT_YET, UPCOMING_CSV, shown_deadline
 
 # --- records (JSON shapes of the contract) ----------------------------------------------
 
@@ -105,12 +106,6 @@ def to_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return out.getvalue()
 
 
-LIST_CSV = (
-    "id", "title", "programme", "identifier", "url", "tags", "state", "status", "opens",
-    "timezone", "next_deadline", "days_left", "deadlines", "budget", "notes",
-)  # fmt: skip
-
-
 def calls_csv(calls: Sequence[Call], clock: Clock) -> str:
     rows = []
     for call in calls:
@@ -123,10 +118,6 @@ def calls_csv(calls: Sequence[Call], clock: Clock) -> str:
         )
         rows.append([rec[k] for k in LIST_CSV])
     return to_csv(LIST_CSV, rows)
-
-
-UPCOMING_CSV = ("call_id", "title", "programme", "identifier", "url", "at", "label", "all_day",
-                "days_left")  # fmt: skip
 
 
 def upcoming_csv(rows: Sequence[DeadlineRow]) -> str:
@@ -203,9 +194,8 @@ def calls_grid(rows: Sequence[CallRow], clock: Clock) -> Grid:
     )
     for r in rows:
         c = r.call
-        nxt = ""
-        # a closed call shows the deadline it closed on
-        shown = r.next or (c.deadlines[-1] if c.deadlines else None)
+        nxt = NOT_YET if not c.deadlines else ""
+        shown = shown_deadline(r.next, c.deadlines)
         if shown is not None:
             nxt = when_text(shown, clock)
             if shown.label:
@@ -251,15 +241,6 @@ def cell_width(text: str) -> int:
             continue
         width += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
     return width
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def one_line(text: str) -> str:
-    """One line of printable text: runs of white space become one space, and control
-    characters (a terminal escape in a title) become U+FFFD."""
-    return _CONTROL.sub("\ufffd", " ".join(text.split()))
 
 
 def to_text(grid: Grid, below: frozenset[int] = frozenset()) -> str:

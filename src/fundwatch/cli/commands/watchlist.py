@@ -256,9 +256,12 @@ def call_fields(call: Any, clock: Any) -> list[tuple[str, str]]:
 
 
 def deadlines_grid(call: Any, clock: Any) -> Grid:
+    from fundwatch.output.presentation import NOT_YET
     from fundwatch.output.tables import days_text, when_text, zone_caption
 
     grid = Grid(["Deadline", "Left", "Stage"], right=frozenset({1}), caption=zone_caption(clock))
+    if not call.deadlines:
+        grid.add([NOT_YET, "", ""], None, call.url)  # no deadline yet
     for d in call.deadlines:
         days = d.days_left(clock)
         left = "passed" if d.passed(clock) else days_text(days)

@@ -1,0 +1,42 @@
+"""How things are shown, decided once for every output: the urgency of a deadline
+(terminal colours, e-mail rows, chat cards), which deadline a call's row shows, and
+the column sets of the CSV outputs (the scripting contract, cli-contract.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fundwatch.domain.model import Deadline
+
+URGENT_DAYS = 3  # due within this many days: red, bold
+SOON_DAYS = 14  # within this many: amber
+NOT_YET = "TBC"  # the deadline of a call that has none yet
+
+
+def urgency(days_left: int | None) -> str:
+    """``past``, ``urgent`` (URGENT_DAYS or fewer), ``soon`` (SOON_DAYS or fewer) or ``""``."""
+    if days_left is None:
+        return ""
+    if days_left < 0:
+        return "past"
+    if days_left <= URGENT_DAYS:
+        return "urgent"
+    if days_left <= SOON_DAYS:
+        return "soon"
+    return ""
+
+
+def shown_deadline(next_one: Deadline | None, deadlines: Sequence[Deadline]) -> Deadline | None:
+    """The deadline a row of calls (or portal topics) shows: the next one, or for a
+    closed call the last one, which it closed on; None when it has none yet."""
+    return next_one or (deadlines[-1] if deadlines else None)
+
+
+LIST_CSV = (
+    "id", "title", "programme", "identifier", "url", "tags", "state", "status", "opens",
+    "timezone", "next_deadline", "days_left", "deadlines", "budget", "notes",
+)  # fmt: skip
+UPCOMING_CSV = ("call_id", "title", "programme", "identifier", "url", "at", "label", "all_day",
+                "days_left")  # fmt: skip
+SEARCH_CSV = ("identifier", "title", "status", "next_deadline", "days_left", "url", "opens",
+              "programme", "deadlines", "budget")  # fmt: skip
