@@ -41,7 +41,8 @@ def regular_file(path: Path) -> bool:
 def read_text(path: Path) -> str:
     try:
         regular_file(path)
-        return path.read_bytes().decode("utf-8")
+        # a byte-order mark (Notepad writes one) is no part of the text
+        return path.read_bytes().decode("utf-8").removeprefix("\ufeff")
     except FileNotFoundError:
         raise WatchlistError(
             f"no watchlist at {path}",

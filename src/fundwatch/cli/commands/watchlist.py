@@ -126,12 +126,13 @@ def add(
     notes: NotesOpt = None,
     state: StateOpt = None,
 ) -> None:
-    """Add a call (creating the watchlist if there is none); prints its id."""
+    """Add a call (creating the watchlist if there is none); prints its id.
+
+    Without --deadline (or with --deadline TBC) the call has no deadline yet: it is
+    forthcoming until its opening date and shows TBC."""
     from fundwatch.domain.fields import new_call
     from fundwatch.storage import store
 
-    if not deadline:
-        raise UsageProblem("add needs at least one --deadline, such as --deadline 26/11/2025")
     given = _input(
         title=title, deadlines=deadline, opens=opens, id=id, programme=programme,
         identifier=identifier, url=url, tags=tag, timezone=timezone, budget=budget,
