@@ -283,3 +283,13 @@ def test_read_csv_in_process_names_rows_and_columns() -> None:
     with pytest.raises(FundwatchError) as caught:
         read_csv("Title,Deadline\nA,soon\n", "x.csv", "Europe/Brussels", None)
     assert str(caught.value).startswith("x.csv row 2, column B (Deadline): 'soon' is not a date")
+
+
+def test_a_tbc_row_keeps_the_deadlines_a_call_has() -> None:
+    from fundwatch.importers import merge
+
+    dated = Call(id="a", title="A", deadlines=(Deadline(date(2027, 5, 1)),), identifier="X-1")
+    [incoming] = read_csv("Title,Deadline,Identifier\nA,TBC,X-1\n", "c.csv", "UTC", None)
+    merged, outcomes = merge.merge([dated], [incoming], CLOCK)
+    assert [o.kind for o in outcomes] == ["unchanged"]
+    assert merged[0].deadlines == dated.deadlines

@@ -5,8 +5,11 @@ before UTF-8, Windows line endings, and quoted cells with line breaks inside. Th
 header row is matched by name, case-insensitively, with the usual synonyms ("Call",
 "Closing date", "Program", "Link"); ``--map "Column=field"`` names the rest. Dates
 are read as people type them (day-first). Rows that share an identifier (or an id)
-are one call with several deadlines. Errors name the row as a spreadsheet numbers
-it (the header is row 1) and the column by letter and name.
+are one call with several deadlines. A first line ``sep=;`` (Excel's) names the
+separator. Each row's fields pass the rules of domain.fields; every bad row is told
+(SourceProblems), each naming the row as a spreadsheet numbers it (the header is
+row 1) and the column by letter and name. A row with more or fewer cells than the
+header is an error: its columns would shift.
 """
 
 from __future__ import annotations

@@ -169,7 +169,8 @@ def updated_call(old: Call, new: Incoming, clock: Clock) -> tuple[Call, list[str
     if inc.notes and not old.notes:
         texts.append("notes added")
         changes["notes"] = inc.notes
-    deadlines, said = _merged_deadlines(old, inc, clock)
+    # a row with no deadline yet (TBC) says nothing of the deadlines the call has
+    deadlines, said = _merged_deadlines(old, inc, clock) if inc.deadlines else ((), [])
     if said:
         texts += said
         changes["deadlines"] = deadlines
