@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from fundwatch.domain.errors import BadValue, NotFound, WatchlistError
-from fundwatch.domain.fields import check_id, read_call, url_problem
 from fundwatch.domain.model import Call, Deadline, slugify, unique_id
 
 FORMAT_VERSION = 1
@@ -200,6 +199,9 @@ class _Reader:
 
     def call(self, index: int, raw: dict[str, Any], seen: dict[str, int]) -> Call | None:
         """One [[calls]] table, checked by the rules of domain.fields."""
+        # imported here: a watchlist read from the cache (`upcoming`) needs no rules
+        from fundwatch.domain.fields import check_id, read_call
+
         before = len(self.problems)
         call_id = raw.get("id")
         name = f"call '{call_id}'" if isinstance(call_id, str) else f"call {index + 1}"
@@ -281,6 +283,8 @@ def parse_or_raise(text: str, path: Path) -> Watchlist:
 
 def doubts(watchlist: Watchlist) -> list[str]:
     """Things that are valid but probably not meant: `check` prints them as warnings."""
+    from fundwatch.domain.fields import url_problem
+
     notes = []
     owners: dict[str, str] = {}
     for call in watchlist.calls:
