@@ -67,7 +67,8 @@ class DeadlineRow(NamedTuple):
 
 
 def call_rows(calls: Iterable[Call], clock: Clock, filters: Filters = NO_FILTERS) -> list[CallRow]:
-    """Every matching call; open and forthcoming by next deadline, then closed ones."""
+    """Every matching call; open and forthcoming by next deadline (those with no
+    deadline yet after the dated ones), then closed ones."""
     rows = []
     for call in calls:
         if not filters.matches(call, clock):
