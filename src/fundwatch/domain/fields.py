@@ -311,21 +311,20 @@ def read_call(
     title = rule("title", check_title)
     call_id = rule("id", check_id) if raw.get("id") is not None else slugify(title or "")
     tz = rule("timezone", check_zone, default_tz)
+    here = tz or default_tz  # a wrong zone is told once; the dates are checked all the same
     state = rule("state", check_state)
     texts = {key: rule(key, text, key) for key in ("programme", "identifier", "notes")}
     url = rule("url", check_url) if web_only else rule("url", text, "url")
     tags = rule("tags", split_tags)
     budget = rule("budget", check_budget)
     opens = None
-    if tz is not None and not not_yet(raw.get("opens")):
-        opens = rule("opens", check_when, tz)
+    if not not_yet(raw.get("opens")):
+        opens = rule("opens", check_when, here)
     label = rule("label", text, "label")
-    deadlines: tuple[Deadline, ...] = ()
-    if tz is not None:
-        deadlines, wrong = check_deadlines(raw.get("deadlines"), tz, default_time, keep_extra)
-        problems += wrong
-        if label and len(deadlines) == 1 and deadlines[0].label is None:
-            deadlines = (deadlines[0].replace(label=label),)
+    deadlines, wrong = check_deadlines(raw.get("deadlines"), here, default_time, keep_extra)
+    problems += wrong
+    if label and len(deadlines) == 1 and deadlines[0].label is None:
+        deadlines = (deadlines[0].replace(label=label),)
     if problems:
         return None, problems
     call = Call(

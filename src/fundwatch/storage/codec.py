@@ -249,7 +249,7 @@ class _Reader:
         if isinstance(book.get("fingerprint"), str):
             fingerprint = book["fingerprint"]
         fields = {k: raw.get(k) for k in CALL_KEYS if k not in ("deadline", "calendar")}
-        fields["id"] = call_id
+        fields["id"] = call_id if not call_id.startswith("#") else None  # told above
         fields["deadlines"] = raw["deadline"] if "deadline" in raw else raw.get("deadlines")
         call, problems = read_call(
             fields,
