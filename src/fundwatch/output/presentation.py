@@ -1,12 +1,11 @@
 """How things are shown, decided once for every output: the urgency of a deadline
 (terminal colours, e-mail rows, chat cards), which deadline a call's row shows, and
-the column sets of the CSV outputs (the scripting contract, cli-contract.md)."""
+the column sets of the CSV outputs (the scripting contract, cli-contract.md). Which
+deadline a row shows is domain.query.shown_deadline (the list sorts by it too)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from fundwatch.domain.model import Deadline
+from fundwatch.domain.query import shown_deadline as shown_deadline  # the rule, for rows
 
 URGENT_DAYS = 3  # due within this many days: red, bold
 SOON_DAYS = 14  # within this many: amber
@@ -24,12 +23,6 @@ def urgency(days_left: int | None) -> str:
     if days_left <= SOON_DAYS:
         return "soon"
     return ""
-
-
-def shown_deadline(next_one: Deadline | None, deadlines: Sequence[Deadline]) -> Deadline | None:
-    """The deadline a row of calls (or portal topics) shows: the next one, or for a
-    closed call the last one, which it closed on; None when it has none yet."""
-    return next_one or (deadlines[-1] if deadlines else None)
 
 
 LIST_CSV = (
