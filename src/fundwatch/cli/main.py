@@ -20,6 +20,7 @@ def application() -> typer.Typer:
         portal,
         remind,
         sync,
+        timeline,
         watchlist,
     )
 

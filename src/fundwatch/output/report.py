@@ -270,6 +270,10 @@ def page(r: Reminder) -> str:
         f'<h1 style="font-size:20px;margin:0 0 4px">{_e(headline(r))}</h1>',
         f'<p style="color:#555555;margin:0 0 16px;font-size:13px">{_e(zone_caption(r.clock))}</p>',
     ]
+    if r.due or r.opening:  # the window as a picture, in table cells (mail drops SVG)
+        from fundwatch.output import timeline
+
+        out.append(timeline.mail_table(timeline.of_reminder(r)))
     for title, grid in sections(r):
         out.append(f'<h2 style="font-size:16px;margin:20px 0 8px">{_e(title)}</h2>')
         out.append(_html_table(grid))

@@ -17,6 +17,8 @@ from fundwatch.domain.model import one_line as one_line  # for every output
 from fundwatch.domain.query import CallRow, DeadlineRow
 from fundwatch.domain.timeutil import Clock, city, human, iso
 from fundwatch.output.presentation import LIST_CSV, NOT_YET, UPCOMING_CSV, shown_deadline
+from fundwatch.output.presentation import SOON_DAYS as SOON_DAYS  # re-exported: the thresholds
+from fundwatch.output.presentation import URGENT_DAYS as URGENT_DAYS
 
 # --- records (JSON shapes of the contract) ----------------------------------------------
 

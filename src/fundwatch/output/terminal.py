@@ -81,3 +81,16 @@ def print_fields(pairs: list[tuple[str, str]], grid: Grid, stream: TextIO | None
     console.print(fields)
     console.print()
     print_grid(grid, stream)
+
+
+def print_runs(lines: list[list[tuple[str, str]]], stream: TextIO | None = None) -> None:
+    """Lines of (text, style) runs, coloured unless NO_COLOR is set; never wrapped."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
+    for line in lines:
+        text = Text(no_wrap=True, overflow="ignore")
+        for part, style in line:
+            text.append(part, style=style or None)
+        console.print(text)

@@ -307,6 +307,9 @@ def check(session: Session) -> None:
     out(f"{path}: {len(watchlist.calls)} calls, {deadlines} deadlines, no problems.\n")
 
 
+MAIL_SETTINGS = ("mail_from", "smtp_host", "smtp_port", "smtp_security", "smtp_user")
+
+
 @command()
 def config(session: Session, fmt: FormatOpt = Format.table) -> None:
     """The resolved paths and settings."""
@@ -336,6 +339,7 @@ def config(session: Session, fmt: FormatOpt = Format.table) -> None:
         ("webhook", _host(s.webhook), sources.get("webhook", "")),
         ("alarms", list(s.alarms), sources.get("alarms", "")),
         ("milestones", list(s.milestones), sources.get("milestones", "")),
+        *[(key, getattr(s, key), sources.get(key, "")) for key in MAIL_SETTINGS],
         ("today", clock.today.isoformat(), "--as-of" if session.as_of else (
             "$FUNDWATCH_AS_OF" if os.environ.get("FUNDWATCH_AS_OF") else "clock")),
     ]  # fmt: skip
@@ -344,7 +348,9 @@ def config(session: Session, fmt: FormatOpt = Format.table) -> None:
         return
     grid = Grid(["Setting", "Value", "From"])
     for key, value, source in rows:
-        shown = ", ".join(value) if isinstance(value, list) else ("" if value is None else value)
+        shown = (
+            ", ".join(value) if isinstance(value, list) else ("" if value is None else str(value))
+        )
         grid.add([key, shown or "(none)", source], None)
     if s.unknown:
         grid.add(["unknown keys", ", ".join(s.unknown), "ignored"], None)
