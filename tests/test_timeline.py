@@ -237,3 +237,12 @@ def test_text_picture_fits_every_width(tmp_path: Path):
         lines = timeline.to_text(t, width).splitlines()
         assert max(len(line) for line in lines) <= width, width
     assert max(len(line) for line in timeline.to_text(t, 20).splitlines()) <= 80
+
+
+def test_a_window_longer_than_a_year_gives_the_year_of_every_deadline(fw, sample):
+    # in 36 months "12 Nov" could be any of three; the year tells which
+    rows = picture(fw, "--months", "36")[3:-1]
+    assert [" ".join(row.split()[1:4]) for row in rows] == [
+        "12 Nov 2025", "12 Nov 2025", "26 Nov 2025", "20 Jan 2026", "4 Nov 2026", "14 Sep 2027",
+    ]  # fmt: skip
+    assert picture(fw, "--months", "12")[3].split()[1:3] == ["12", "Nov"]

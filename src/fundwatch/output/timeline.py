@@ -86,6 +86,11 @@ class Timeline(NamedTuple):
             day += timedelta(days=7)
         return out
 
+    @property
+    def over_a_year(self) -> bool:
+        """A day and month may come twice in the window: dates need their year."""
+        return (self.last.year - self.first.year) * 12 + self.last.month - self.first.month >= 12
+
     def span_text(self) -> str:
         return f"{_day(self.first, True)} - {_day(self.last, True)}"
 
@@ -316,10 +321,11 @@ def _cut(text: str, width: int) -> str:
 
 
 def _due(row: Row, t: Timeline) -> str:
-    """The final deadline's day: ``12 Nov``, with its year when past the window."""
+    """The final deadline's day: ``12 Nov``, with its year when past the window or
+    when the window is longer than a year."""
     if row.final is None:
         return "TBC"
-    return _day(row.final, not (t.first <= row.final <= t.last))
+    return _day(row.final, t.over_a_year or not (t.first <= row.final <= t.last))
 
 
 def _style(days: int | None) -> str:
