@@ -409,7 +409,9 @@ def svg(t: Timeline, width: int = 960, standalone: bool = True) -> str:
     font or image), so that browsers and image viewers draw it alike. Each row's <g>
     carries ``data-call`` and ``data-final`` (its last deadline)."""
     chars = max([cell_width(one_line(r.call.id)) for r in t.rows], default=10)
-    label_w = min(max(150, int(chars * 7.4) + 24), max(150, width // 2))
+    label_w = max(150, int(chars * 7.4) + 24)
+    # an id is never cut and never runs into the bars: a long one widens the picture
+    width = max(width, label_w + width - max(150, width // 2))
     plot_x, plot_w = label_w, width - label_w - 64
     height = TOP + ROW_H * max(1, len(t.rows)) + 34
     per_day = plot_w / t.days
