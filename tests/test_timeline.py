@@ -217,7 +217,7 @@ def test_html_reminder_has_the_timeline_in_table_cells(fw, sample):
     table = r.out.split("<h2", 1)[0]  # above the tables
     order = [table.index(f'<tr data-call="{i}"') for i in ORDER[:3]]
     assert order == sorted(order)
-    assert 'bgcolor="#e37400"' in table  # 12 Nov: 9 days away, amber
+    assert f'bgcolor="{timeline.COLOURS["amber"]}"' in table  # 12 Nov: 9 days away, amber
     assert "◆" in table
     # a week with nothing to say still prints nothing
     r = fw("remind", "--as-of", "2025-12-20", "--format", "html")
@@ -246,3 +246,21 @@ def test_a_window_longer_than_a_year_gives_the_year_of_every_deadline(fw, sample
         "12 Nov 2025", "12 Nov 2025", "26 Nov 2025", "20 Jan 2026", "4 Nov 2026", "14 Sep 2027",
     ]  # fmt: skip
     assert picture(fw, "--months", "12")[3].split()[1:3] == ["12", "Nov"]
+
+
+def contrast(colour: str, background: str = "#ffffff") -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+
+    def luminance(hex_colour: str) -> float:
+        rgb = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    high, low = sorted((luminance(colour), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_dates_beside_the_marks_are_legible():
+    # "12 Nov" in 11px beside a mark, and ◆ in white on a mail cell: WCAG AA (4.5:1)
+    for kind in ("red", "amber", "calm"):
+        assert contrast(timeline.COLOURS[kind]) >= 4.5, kind

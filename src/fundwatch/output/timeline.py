@@ -386,7 +386,7 @@ def to_text(t: Timeline, width: int = MIN_WIDTH, fancy: bool = False) -> str:
 # --- SVG and HTML ------------------------------------------------------------------------------
 
 FONT = "DejaVu Sans, Arial, Helvetica, sans-serif"
-COLOURS = {"red": "#d93025", "amber": "#e37400", "calm": "#1a73e8", "passed": "#9aa0a6"}
+COLOURS = {"red": "#d93025", "amber": "#b06000", "calm": "#1a73e8", "passed": "#9aa0a6"}
 TINTS = {"red": "#f6aea9", "amber": "#fbd38d", "calm": "#aecbfa", "passed": "#dadce0"}
 TODAY = "#8430ce"
 ROW_H = 36
