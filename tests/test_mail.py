@@ -272,3 +272,31 @@ def test_starttls_encrypts_and_checks_the_certificate(fw, fw_env, sample, tmp_pa
         assert len(inbox.messages) == 1
     finally:
         controller.stop()
+
+
+def test_a_login_smtplib_cannot_send_is_refused_without_showing_it(fw, fw_env, sample, smtpd):
+    # smtplib sends logins in ASCII only; its UnicodeEncodeError named a character of the
+    # password and where it stood
+    settings(fw_env, smtpd.port, smtp_user="cluster")
+    r = fw("remind", "--as-of", EMPTY_WEEK, "--mail", "you@example.org",
+           env={"FUNDWATCH_SMTP_PASSWORD": "pässwörd-42"})  # fmt: skip
+    assert r.code == 1 and len(r.err.splitlines()) == 1, r.err
+    assert "password" in r.err and "ASCII" in r.err
+    for leak in ("ä", "\\xe4", "position", "42"):
+        assert leak not in r.err
+    settings(fw_env, smtpd.port, smtp_user="jörg")
+    r = fw("remind", "--as-of", EMPTY_WEEK, "--mail", "you@example.org",
+           env={"FUNDWATCH_SMTP_PASSWORD": PASSWORD})  # fmt: skip
+    assert r.code == 1 and "smtp_user" in r.err and "ASCII" in r.err, r.err
+    assert smtpd.messages == []
+
+
+def test_a_sender_address_beyond_ascii_is_refused_as_recipients_are(fw, fw_env, sample, smtpd):
+    settings(fw_env, smtpd.port, mail_from="Jörg <jörg@exämple.org>")
+    r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org")
+    assert r.code == 1 and "mail_from" in r.err and len(r.err.splitlines()) == 1, r.err
+    assert smtpd.messages == []
+    settings(fw_env, smtpd.port, mail_from="Jörg Müller <office@example.org>")  # a name may
+    r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org")
+    assert (r.code, r.err) == (0, "")
+    assert smtpd.messages[0][1]["From"].addresses[0].display_name == "Jörg Müller"

@@ -78,7 +78,12 @@ def sender(settings: Settings) -> tuple[str, str]:
             hint=f'set mail_from in {settings.path}, such as mail_from = "you@example.org"',
         )
     name, address = parseaddr(value)
-    if not address or not _ADDRESS.fullmatch(address) or not value.isprintable():
+    if (
+        not address
+        or not _ADDRESS.fullmatch(address)
+        or not address.isascii()  # as for recipients: SMTPUTF8 is not offered everywhere
+        or not value.isprintable()
+    ):
         raise BadValue(f"{settings.path}: mail_from: '{value}' is not an e-mail address")
     return name, address
 
@@ -109,6 +114,16 @@ def server(settings: Settings) -> Server:
             f"no password for the SMTP login {user}",
             hint=f"set {PASSWORD_ENV} or add 'machine {host} login {user} password ...' "
             "to ~/.netrc",
+        )
+    # smtplib sends a login in ASCII only (its error would show a character of it)
+    if user and not user.isascii():
+        raise FundwatchError(
+            f"smtp_user: '{user}' has characters beyond ASCII, which SMTP logins cannot send"
+        )
+    if user and password and not password.isascii():
+        raise FundwatchError(
+            "the SMTP password has characters beyond ASCII, which SMTP logins cannot send",
+            hint="an ASCII password for the SMTP login, or an app password from the provider",
         )
     return Server(host, port, security, user or None, password if user else None)
 
