@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from fundwatch.domain.model import Call, Deadline
@@ -264,3 +265,25 @@ def test_the_dates_beside_the_marks_are_legible():
     # "12 Nov" in 11px beside a mark, and ◆ in white on a mail cell: WCAG AA (4.5:1)
     for kind in ("red", "amber", "calm"):
         assert contrast(timeline.COLOURS[kind]) >= 4.5, kind
+
+
+def columns(tr: str) -> int:
+    """The columns a table row takes: its cells, each by its colspan."""
+    return sum(int(span or 1) for span in re.findall(r'<td(?: colspan="(\d+)")?[ >]', tr))
+
+
+def test_the_mail_table_stays_small_enough_for_gmail():
+    # Gmail clips a mail whose HTML passes 102 KB ("[Message clipped]"): the tables
+    # below the picture would be hidden. A bar is one cell spanning its days.
+    calls = [
+        Call(f"call-{n:02d}", "T", (Deadline(date(2025, 11, 4) + timedelta(days=n)),),
+             opens=date(2025, 9, 1) + timedelta(days=n))
+        for n in range(40)
+    ]  # fmt: skip
+    t = timeline.build(calls, clock("2025-11-03"), *timeline.window(date(2025, 11, 3), 2))
+    table = timeline.mail_table(t)
+    assert table.count("<tr data-call") == 40
+    assert len(table.encode()) < 50_000, len(table.encode())  # was 256 KB
+    rows = table.split("<tr")[1:]
+    assert len({columns(tr) for tr in rows[1:]}) == 1  # every row as wide as the day row
+    assert columns(rows[1]) == 2 + 31  # Call, Due, a column for every 2 days

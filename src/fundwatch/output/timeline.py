@@ -687,16 +687,27 @@ def mail_table(t: Timeline, max_columns: int = 45, chart_px: int = 480) -> str:
             mc = COLOURS[urgency(None if mark.passed else mark.days_left)]
             fill[index(mark.day)] = (mc, "◆" if mark.final else "◇")
         cells = []
-        for n in range(len(buckets)):
+        n = 0
+        while n < len(buckets):
             bg, char = fill.get(n, ("", ""))
-            style = f"{base};font-size:10px;line-height:14px;border-top:4px solid #ffffff;"
-            style += "border-bottom:4px solid #ffffff"
+            # neighbouring columns alike are one cell (Gmail clips a mail past 102 KB)
+            span = 1
+            while (
+                not char
+                and n + span < len(buckets)
+                and n + span != today
+                and fill.get(n + span, ("", "")) == (bg, "")
+            ):
+                span += 1
+            w = cell_w * span
+            style = f"padding:0;width:{w}px;text-align:center;font-size:10px;line-height:14px;"
+            style += "border-top:4px solid #ffffff;border-bottom:4px solid #ffffff"
             if bg:
                 style += f";background:{bg};color:#ffffff"
-            cells.append(
-                f'<td width="{cell_w}"{f" bgcolor={chr(34)}{bg}{chr(34)}" if bg else ""} '
-                f'style="{style}{edge(n)}">{char}</td>'
-            )
+            attrs = (f' colspan="{span}"' if span > 1 else "") + f' width="{w}"'
+            attrs += f' bgcolor="{bg}"' if bg else ""
+            cells.append(f'<td{attrs} style="{style}{edge(n)}">{char}</td>')
+            n += span
         rows.append(
             f'<tr data-call="{_x(row.call.id)}">'
             f'<td style="{label};font-size:12px;font-weight:bold;color:#202124">'
