@@ -177,7 +177,8 @@ class Dropping:
     """A server that greets, then drops the connection at the first command (or, with
     ``silent``, accepts and never says a word)."""
 
-    def __init__(self, silent: bool = False) -> None:
+    def __init__(self, silent: bool = False, greeting: bytes = b"220 flaky.example ESMTP") -> None:
+        self.greeting = greeting
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen()
@@ -195,7 +196,7 @@ class Dropping:
             if self.silent:
                 self.held.append(conn)
                 continue
-            conn.sendall(b"220 flaky.example ESMTP\r\n")
+            conn.sendall(self.greeting + b"\r\n")
             conn.recv(1024)
             conn.close()
 
@@ -300,3 +301,17 @@ def test_a_sender_address_beyond_ascii_is_refused_as_recipients_are(fw, fw_env, 
     r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org")
     assert (r.code, r.err) == (0, "")
     assert smtpd.messages[0][1]["From"].addresses[0].display_name == "Jörg Müller"
+
+
+def test_a_server_that_does_not_speak_smtp(fw, fw_env, sample):
+    # smtp_port set to an IMAP port: its greeting is no SMTP reply (smtplib: code -1)
+    server = Dropping(greeting=b"* OK [CAPABILITY IMAP4rev1] Dovecot ready.")
+    try:
+        settings(fw_env, server.port)
+        r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org")
+    finally:
+        server.close()
+    assert r.code == 1 and "-1" not in r.err, r.err
+    assert r.err.startswith(f"error: SMTP server localhost:{server.port} does not speak SMTP")
+    assert "Dovecot ready." in r.err  # what it said tells what it is
+    assert "check smtp_port" in r.err and len(r.err.splitlines()) == 1

@@ -271,6 +271,13 @@ def _error(exc: BaseException, to: Server) -> FundwatchError:
         return FundwatchError(
             f"{where} refused the sender {one_line(str(exc.sender))}: {said(exc)}"
         )
+    if isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == -1:
+        # no reply code: another protocol on that port (smtplib keeps all but its start)
+        return FundwatchError(
+            f"{where} does not speak SMTP (it said '...{said(exc).removeprefix('-1 ')}'); "
+            "nothing sent",
+            hint=f"check smtp_port: {PORTS['starttls']} for starttls, {PORTS['ssl']} for ssl",
+        )
     if isinstance(exc, smtplib.SMTPResponseException):
         return FundwatchError(f"{where} answered {said(exc)}; nothing sent")
     if isinstance(exc, TimeoutError) or "timed out" in str(exc):  # smtplib: disconnected
