@@ -315,3 +315,21 @@ def test_a_server_that_does_not_speak_smtp(fw, fw_env, sample):
     assert r.err.startswith(f"error: SMTP server localhost:{server.port} does not speak SMTP")
     assert "Dovecot ready." in r.err  # what it said tells what it is
     assert "check smtp_port" in r.err and len(r.err.splitlines()) == 1
+
+
+def test_addresses_that_no_server_takes_are_refused_up_front(fw, fw_env, sample, smtpd):
+    # RFC 5321: a local part of at most 64 characters, an address of at most 254, a
+    # domain of dot-separated labels; so that no header line can pass 998 characters
+    settings(fw_env, smtpd.port)
+    for bad in ("x" * 65 + "@example.org", "you@" + "d" * 250 + ".org", "you@.",
+                "you@-", "you@example..org", "you@-example.org", "you@example.org."):  # fmt: skip
+        r = fw("remind", "--as-of", AS_OF, "--mail", bad)
+        assert r.code == 1 and r.err.startswith("error: --mail:"), (bad, r.err)
+        assert len(r.err) < 200  # the error quotes the start of a long one
+    settings(fw_env, smtpd.port, mail_from="o" * 65 + "@example.org")
+    r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org")
+    assert r.code == 1 and "mail_from" in r.err
+    assert smtpd.messages == []
+    settings(fw_env, smtpd.port)
+    r = fw("remind", "--as-of", AS_OF, "--mail", "o.k+tag@mail-1.example.org,x@localhost")
+    assert (r.code, r.err) == (0, "")

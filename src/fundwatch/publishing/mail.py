@@ -36,8 +36,20 @@ TIMEOUT = 20.0  # one read or write
 TOTAL = 60.0  # the whole send: connect, TLS, login, message, quit
 
 # an address as people write it on the command line: no spaces, quotes, brackets or
-# control characters; one @ with something on both sides
-_ADDRESS = re.compile(r"[^\s\"(),:;<>@\[\\\]]+@[^\s\"(),:;<>@\[\\\]]+\.?[^\s\"(),:;<>@\[\\\]]*")
+# control characters before the @; after it a domain of dot-separated labels; within
+# RFC 5321's lengths (64 for the local part, 254 in all: no header line passes 998)
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_ADDRESS = re.compile(
+    rf"(?=.{{3,254}}$)[^\s\"(),:;<>@\[\\\]]{{1,64}}@{_LABEL}(?:\.{_LABEL})*", re.ASCII
+)
+
+
+def _quoted(text: str) -> str:
+    """Bad input quoted in an error: one line, the start of a long one."""
+    from fundwatch.output.tables import one_line
+
+    text = one_line(text)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 class Server(NamedTuple):
@@ -57,10 +69,8 @@ def recipients(text: str) -> list[str]:
     found = [part.strip() for part in text.split(",")]
     for address in found:
         if not _ADDRESS.fullmatch(address) or not address.isascii() or not address.isprintable():
-            from fundwatch.output.tables import one_line
-
             raise BadValue(
-                f"--mail: '{one_line(address)}' is not an e-mail address",
+                f"--mail: '{_quoted(address)}' is not an e-mail address",
                 hint="give addresses such as you@example.org, separated by commas",
             )
     return list(dict.fromkeys(found))
@@ -84,7 +94,7 @@ def sender(settings: Settings) -> tuple[str, str]:
         or not address.isascii()  # as for recipients: SMTPUTF8 is not offered everywhere
         or not value.isprintable()
     ):
-        raise BadValue(f"{settings.path}: mail_from: '{value}' is not an e-mail address")
+        raise BadValue(f"{settings.path}: mail_from: '{_quoted(value)}' is not an e-mail address")
     return name, address
 
 
