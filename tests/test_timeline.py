@@ -287,3 +287,20 @@ def test_the_mail_table_stays_small_enough_for_gmail():
     rows = table.split("<tr")[1:]
     assert len({columns(tr) for tr in rows[1:]}) == 1  # every row as wide as the day row
     assert columns(rows[1]) == 2 + 31  # Call, Due, a column for every 2 days
+
+
+def test_years_name_the_ruler_when_months_are_too_narrow(fw, sample):
+    # 36 months in 80 columns: a column a month, no room for "Sep"; the years say when
+    names, ticks = picture(fw, "--months", "36")[1:3]
+    start = len(ticks) - len(ticks.lstrip())
+    assert names.split() == ["2026", "2027", "2028"]
+    assert names.index("2026") == start + 4 and ticks[start + 4] == "|"  # Jan 2026
+    assert ticks.count("|") == 3 and set(ticks[start:]) == {"|", "-", "v"}  # years ticked
+    # and in the SVG: year names, no month names, no week lines
+    r = fw("timeline", "--as-of", AS_OF, "--from", "2020-01-01", "--months", "120",
+           "--format", "svg")  # fmt: skip
+    root = ET.fromstring(r.out.encode())
+    texts = [t.text for t in root.iter(SVG + "text")]
+    assert [str(year) for year in range(2020, 2030)] == [t for t in texts if t.isdigit()]
+    assert not {"Jan", "Feb", "Mar"} & set(texts)
+    assert len(root.findall(f"{SVG}line")) < 60  # was 120 month and 522 week lines

@@ -78,6 +78,10 @@ class Timeline(NamedTuple):
             day = _next_month(day)
         return out
 
+    def years(self) -> list[date]:
+        """The first day shown and every 1 January in the window."""
+        return [self.first] + [day for day in self.months()[1:] if day.month == 1]
+
     def mondays(self) -> list[date]:
         day = self.first + timedelta(days=-self.first.weekday() % 7)
         out = []
@@ -260,22 +264,32 @@ def text_lines(t: Timeline, width: int, fancy: bool = False) -> list[Line]:
     lines: list[Line] = []
     caption = f"{t.span_text()}, times in {t.clock.tz_name}, as of {human(t.clock.now)}"
     lines.append([(caption, "dim")])
-    # the ruler: month names, then ticks
+    # the ruler: month names, then ticks; where a month has under 3 columns, the years
     names = [" "] * pic_w
     months = t.months()
-    for n, first in enumerate(months):
+    by_year = pic_w * 30 < 3 * t.days
+    spans = t.years() if by_year else months
+    for n, first in enumerate(spans):
         at = col(first)
-        stop = col(months[n + 1]) if n + 1 < len(months) else pic_w
-        for label in (f"{first:%b %Y}" if n == 0 or first.month == 1 else f"{first:%b}",
-                      f"{first:%b}", f"{first:%b}"[0]):  # fmt: skip
+        stop = col(spans[n + 1]) if n + 1 < len(spans) else pic_w
+        for label in (
+            (str(first.year),) if by_year
+            else (f"{first:%b %Y}" if n == 0 or first.month == 1 else f"{first:%b}",
+                  f"{first:%b}", f"{first:%b}"[0])
+        ):  # fmt: skip
             if at + len(label) < stop:  # a gap before the next name
                 names[at : at + len(label)] = label
                 break
     lines.append([(" " * left_w, ""), ("".join(names).rstrip(), "bold")])
     ticks = [g.ruler] * pic_w
-    for monday in t.mondays():
-        ticks[col(monday)] = g.week
-    for first in months[1:] if t.first.day != 1 else months:
+    if not by_year:
+        for monday in t.mondays():
+            ticks[col(monday)] = g.week
+    elif pic_w * 30 >= 2 * t.days:  # months lightly, where they stand apart
+        for first in months:
+            ticks[col(first)] = g.week
+    begins = t.first.day == 1 and (t.first.month == 1 or not by_year)  # a month, a year
+    for first in spans if begins else spans[1:]:
         ticks[col(first)] = g.month
     tick_runs: Line = [(" " * left_w, ""), ("".join(ticks), "dim")]
     if today is not None:
@@ -431,18 +445,23 @@ def svg(t: Timeline, width: int = 960, standalone: bool = True) -> str:
     parts.append(f"<title>{_x('Deadlines ' + t.span_text())}</title>")
     parts.append(f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>')
     bottom = TOP + ROW_H * max(1, len(t.rows))
-    # months: shaded bands, names, ticks
+    # months (or years, where a month is too narrow for its name): bands, names, ticks
     months = t.months()
-    for n, first in enumerate(months):
-        stop = months[n + 1] if n + 1 < len(months) else t.last + timedelta(days=1)
+    by_year = plot_w < 24 * len(months)
+    spans = t.years() if by_year else months
+    for n, first in enumerate(spans):
+        stop = spans[n + 1] if n + 1 < len(spans) else t.last + timedelta(days=1)
         x0, x1 = x(first), x(stop)
         if n % 2:
             parts.append(
                 f'<rect x="{x0}" y="{TOP - 22}" width="{round(x1 - x0, 1)}" '
                 f'height="{bottom - TOP + 22}" fill="#f5f7fa"/>'
             )
-        name = f"{first:%b %Y}" if n == 0 or first.month == 1 else f"{first:%b}"
-        if x1 - x0 >= len(name) * 7 or (n == 0 and x1 - x0 >= 24):
+        if by_year:
+            name = str(first.year)
+        else:
+            name = f"{first:%b %Y}" if n == 0 or first.month == 1 else f"{first:%b}"
+        if x1 - x0 >= len(name) * 7 or (n == 0 and not by_year and x1 - x0 >= 24):
             parts.append(
                 f'<text x="{x0 + 4}" y="{TOP - 26}" font-weight="bold" fill="#3c4043">'
                 f"{_x(name if x1 - x0 >= len(name) * 7 else first.strftime('%b'))}</text>"
@@ -451,7 +470,7 @@ def svg(t: Timeline, width: int = 960, standalone: bool = True) -> str:
             f'<line x1="{x0}" y1="{TOP - 22}" x2="{x0}" y2="{bottom}" stroke="#c4c7c5" '
             'stroke-width="1"/>'
         )
-    for monday in t.mondays():
+    for monday in [] if by_year else t.mondays():
         mx = x(monday)
         parts.append(
             f'<line x1="{mx}" y1="{TOP - 8}" x2="{mx}" y2="{TOP - 2}" stroke="#80868b" '
