@@ -87,6 +87,13 @@ def test_empty_window_prints_nothing_on_a_pipe(fw, sample):
     assert (r.code, r.out, r.err) == (0, "", "")
 
 
+def test_an_empty_window_on_a_terminal_says_so(fw_env, sample):
+    out, err = run_on_a_terminal(fw_env, "timeline", "--as-of", AS_OF, "--months", "1",
+                                 no_color=False)  # fmt: skip
+    assert out == ""
+    assert err == "No call has a date between 8 Oct 2025 and 7 Nov 2025.\n"
+
+
 def test_filters_and_bad_values(fw, sample):
     lines = picture(fw, "--tag", "eic")
     assert [row.split()[0] for row in lines[3:-1]] == ["eic-ukrainian-tech", "eic-accelerator-2026"]
@@ -96,8 +103,9 @@ def test_filters_and_bad_values(fw, sample):
     assert r.code == 2
 
 
-def run_on_a_terminal(fw_env, *args: str, no_color: bool) -> str:
-    """The command with a pseudo-terminal as stdout (as a person runs it)."""
+def run_on_a_terminal(fw_env, *args: str, no_color: bool) -> tuple[str, str]:
+    """The command with a pseudo-terminal as stdout (as a person runs it): its output
+    and its stderr."""
     env = {k: v for k, v in fw_env.items() if k != "NO_COLOR"} | {"COLUMNS": "100"}
     if no_color:
         env["NO_COLOR"] = "1"
@@ -116,15 +124,16 @@ def run_on_a_terminal(fw_env, *args: str, no_color: bool) -> str:
         chunks.append(chunk)
     os.close(main)
     assert proc.wait(timeout=60) == 0
-    return b"".join(chunks).decode("utf-8")
+    assert proc.stderr is not None
+    return b"".join(chunks).decode("utf-8"), proc.stderr.read().decode("utf-8")
 
 
 def test_colours_on_a_terminal_and_plain_with_no_color(fw_env, sample):
     args = ("timeline", "--as-of", "2025-11-10", "--from", "2025-09-01")
-    coloured = run_on_a_terminal(fw_env, *args, no_color=False)
+    coloured, _ = run_on_a_terminal(fw_env, *args, no_color=False)
     assert "\x1b[" in coloured and "◆" in coloured and "━" in coloured
     assert "\x1b[1;31m◆" in coloured  # 12 Nov is 2 days away: red, as `upcoming` has it
-    plain = run_on_a_terminal(fw_env, *args, no_color=True)
+    plain, _ = run_on_a_terminal(fw_env, *args, no_color=True)
     assert "\x1b" not in plain and plain.isascii()
     assert "ssri-02-uptake-services" in plain and "#" in plain
 

@@ -95,8 +95,8 @@ class Timeline(NamedTuple):
         """A day and month may come twice in the window: dates need their year."""
         return (self.last.year - self.first.year) * 12 + self.last.month - self.first.month >= 12
 
-    def span_text(self) -> str:
-        return f"{_day(self.first, True)} - {_day(self.last, True)}"
+    def span_text(self, between: str = " - ") -> str:
+        return f"{_day(self.first, True)}{between}{_day(self.last, True)}"
 
 
 def _next_month(day: date) -> date:
