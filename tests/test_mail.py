@@ -333,3 +333,29 @@ def test_addresses_that_no_server_takes_are_refused_up_front(fw, fw_env, sample,
     settings(fw_env, smtpd.port)
     r = fw("remind", "--as-of", AS_OF, "--mail", "o.k+tag@mail-1.example.org,x@localhost")
     assert (r.code, r.err) == (0, "")
+
+
+class Choosy(Inbox):
+    """Takes mail for every recipient but nobody@example.org."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == "nobody@example.org":
+            return "550 5.1.1 nobody@example.org: no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_recipient_refused_among_others_is_an_error(fw, fw_env, sample):
+    # smtplib raises only when every recipient is refused; for some it returns them
+    inbox = Choosy()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        settings(fw_env, controller.port)
+        r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org,nobody@example.org")
+    finally:
+        controller.stop()
+    assert [rcpt for rcpt, _ in inbox.messages] == [["you@example.org"]]
+    assert r.code == 1 and len(r.err.splitlines()) == 1, r.err
+    assert "refused the recipients nobody@example.org (550 5.1.1 nobody@" in r.err
+    assert "sent to you@example.org only" in r.err

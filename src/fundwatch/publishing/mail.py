@@ -239,12 +239,16 @@ def _deliver(msg: EmailMessage, to: Server, timeout: float, connection: list[Any
             smtp.ehlo()
         if to.user and to.password is not None:
             smtp.login(to.user, to.password)
-        smtp.send_message(msg)
+        refused = smtp.send_message(msg)  # raises only when it refused every recipient
         # the message was taken: a failed goodbye changes nothing
         with contextlib.suppress(smtplib.SMTPException, OSError):
             smtp.quit()
     finally:
         smtp.close()
+    if refused:
+        error = _error(smtplib.SMTPRecipientsRefused(refused), to)
+        taken = [a.addr_spec for a in msg["To"].addresses if a.addr_spec not in refused]
+        raise FundwatchError(f"{error.message}; sent to {', '.join(taken)} only")
 
 
 def _error(exc: BaseException, to: Server) -> FundwatchError:
@@ -275,7 +279,9 @@ def _error(exc: BaseException, to: Server) -> FundwatchError:
             hint="set smtp_security = ssl (port 465) if the server speaks TLS from the start",
         )
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        refused = ", ".join(f"{k} ({one_line(str(v[0]))})" for k, v in exc.recipients.items())
+        refused = ", ".join(
+            f"{k} ({said(smtplib.SMTPResponseException(*v))})" for k, v in exc.recipients.items()
+        )
         return FundwatchError(f"{where} refused the recipients {refused}")
     if isinstance(exc, smtplib.SMTPSenderRefused):
         return FundwatchError(
