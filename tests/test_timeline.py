@@ -313,3 +313,19 @@ def test_years_name_the_ruler_when_months_are_too_narrow(fw, sample):
     assert [str(year) for year in range(2020, 2030)] == [t for t in texts if t.isdigit()]
     assert not {"Jan", "Feb", "Mar"} & set(texts)
     assert len(root.findall(f"{SVG}line")) < 60  # was 120 month and 522 week lines
+
+
+def test_an_opening_after_a_deadline_before_the_window_stays_in_the_picture():
+    # a typo (opens after its deadline), the deadline before the window: the bar was
+    # drawn from a day before the first, which the text picture wrapped to its right end
+    # and the SVG drew over the ids
+    call = Call("typo", "T", (Deadline(date(2025, 8, 1)),), opens=date(2025, 10, 15))
+    t = timeline.build([call], clock("2025-10-08"), *timeline.window(date(2025, 9, 1), 6))
+    (row,) = t.rows
+    assert t.first <= row.start <= row.end <= t.last
+    assert row.start == row.opens == date(2025, 10, 15)
+    line = timeline.to_text(t, 80).splitlines()[3]
+    ticks = timeline.to_text(t, 80).splitlines()[2]
+    start = len(ticks) - len(ticks.lstrip())
+    oct_15 = start + (date(2025, 10, 15) - t.first).days * (len(ticks) - start) // t.days
+    assert line.rstrip().endswith("[") and line.index("[") == oct_15

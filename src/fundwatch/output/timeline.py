@@ -171,8 +171,8 @@ def _row(call: Call, clock: Clock, first: date, last: date) -> Row | None:
         return None
     start = opens if opens is not None and opens_in else first
     end = min(final, last) if final is not None else last
-    if end < start:  # a deadline before the opening (a typo): the bar is the deadline
-        start = end
+    if end < start:  # a deadline before the opening (a typo): the bar is the deadline,
+        start, end = (end, end) if end >= first else (start, start)  # or in view, the opening
     nxt = call.next_deadline(clock)
     return Row(
         call, opens, start, end, final, tuple(marks), nxt.days_left(clock) if nxt else None,
