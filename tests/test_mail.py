@@ -359,3 +359,22 @@ def test_a_recipient_refused_among_others_is_an_error(fw, fw_env, sample):
     assert r.code == 1 and len(r.err.splitlines()) == 1, r.err
     assert "refused the recipients nobody@example.org (550 5.1.1 nobody@" in r.err
     assert "sent to you@example.org only" in r.err
+
+
+def test_security_that_does_not_fit_the_port_gets_a_hint(fw, fw_env, sample, smtpd):
+    # a plain SMTP server (as on 587) with smtp_security = ssl: TLS meets "220 ..."
+    settings(fw_env, smtpd.port, smtp_security="ssl")
+    r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org")
+    assert r.code == 1 and r.err.startswith("error: TLS with SMTP server localhost:"), r.err
+    assert "set smtp_security = starttls" in r.err and len(r.err.splitlines()) == 1
+    # a server waiting for TLS first (as on 465) says nothing to a plain hello
+    server = Dropping(silent=True)
+    msg = mail.message("s", "text", "<p>html</p>", ("", "a@example.org"), ["b@example.org"])
+    try:
+        with pytest.raises(FundwatchError) as caught:
+            mail.send(msg, mail.Server("127.0.0.1", server.port, "starttls", None, None), 0.3)
+    finally:
+        server.close()
+    assert "did not answer in time" in str(caught.value)
+    assert "smtp_security = ssl" in (caught.value.hint or "")
+    assert smtpd.messages == []

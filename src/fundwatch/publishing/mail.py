@@ -297,7 +297,12 @@ def _error(exc: BaseException, to: Server) -> FundwatchError:
     if isinstance(exc, smtplib.SMTPResponseException):
         return FundwatchError(f"{where} answered {said(exc)}; nothing sent")
     if isinstance(exc, TimeoutError) or "timed out" in str(exc):  # smtplib: disconnected
-        return FundwatchError(f"{where} did not answer in time; nothing sent")
+        return FundwatchError(
+            f"{where} did not answer in time; nothing sent",
+            # a server that speaks TLS from the start waits for it without a word
+            hint=None if to.security == "ssl" else
+            f"if it speaks TLS from the start, as on port {PORTS['ssl']}: smtp_security = ssl",
+        )  # fmt: skip
     if isinstance(exc, _DROPPED):
         return FundwatchError(f"{where} dropped the connection; nothing sent")
     if isinstance(exc, socket.gaierror):
@@ -308,7 +313,14 @@ def _error(exc: BaseException, to: Server) -> FundwatchError:
         )
     if isinstance(exc, ssl.SSLError):
         reason = one_line(getattr(exc, "verify_message", None) or exc.reason or str(exc))
-        return FundwatchError(f"TLS with {where} failed: {reason}")
+        plain = to.security == "ssl" and exc.reason == "WRONG_VERSION_NUMBER"  # it said "220"
+        return FundwatchError(
+            f"TLS with {where} failed: {reason}",
+            hint=f"it starts without TLS, as on port {PORTS['starttls']}: "
+            "set smtp_security = starttls"
+            if plain
+            else None,
+        )
     if isinstance(exc, smtplib.SMTPException):
         return FundwatchError(f"{where}: {one_line(str(exc))}")
     if isinstance(exc, OSError):
