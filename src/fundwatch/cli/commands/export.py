@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from fundwatch.cli.app import app, command
+from fundwatch.cli.app import app, command, examples
 from fundwatch.cli.commands.watchlist import AllOpt
 from fundwatch.cli.context import Session
 from fundwatch.domain.errors import FundwatchError, WatchlistError
@@ -19,7 +19,9 @@ from fundwatch.domain.model import Call
 from fundwatch.domain.query import Filters, selected
 
 export_app = typer.Typer(
-    help="Export the watchlist (ics: an iCalendar file).", no_args_is_help=True
+    help="Export the watchlist (ics: an iCalendar file).",
+    no_args_is_help=True,
+    epilog=examples("fundwatch export ics -o deadlines.ics", "fundwatch export ics --help"),
 )
 app.add_typer(export_app, name="export")
 
@@ -62,7 +64,16 @@ def export_recorded(session: Session, now: datetime, write: Callable[[list[Call]
         sys.stderr.write(f"warning: calendar changes not recorded: {exc}\n")
 
 
-@command("ics", filters=True, group=export_app)
+@command(
+    "ics",
+    filters=True,
+    group=export_app,
+    example=[
+        "fundwatch export ics -o deadlines.ics",
+        "fundwatch export ics --profile outlook --alarm 3d --alarm 1d -o outlook.ics",
+        'fundwatch export ics --tag eic --milestone "Partner letters=21d" > eic.ics',
+    ],
+)
 def export_ics(
     session: Session,
     filters: Filters,
