@@ -329,3 +329,12 @@ def test_an_opening_after_a_deadline_before_the_window_stays_in_the_picture():
     start = len(ticks) - len(ticks.lstrip())
     oct_15 = start + (date(2025, 10, 15) - t.first).days * (len(ticks) - start) // t.days
     assert line.rstrip().endswith("[") and line.index("[") == oct_15
+
+
+def test_every_month_of_a_year_is_named_in_the_svg(fw, sample):
+    # "Jan 2026" has no room in a twelfth of the picture: "Jan", not nothing
+    r = fw("timeline", "--as-of", AS_OF, "--months", "12", "--format", "svg")
+    root = ET.fromstring(r.out.encode())
+    names = [t.text for t in root.iter(SVG + "text") if t.get("y") == "32"]
+    assert names == ["Oct", "Nov", "Dec", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+                     "Aug", "Sep"]  # fmt: skip

@@ -447,7 +447,7 @@ def svg(t: Timeline, width: int = 960, standalone: bool = True) -> str:
     bottom = TOP + ROW_H * max(1, len(t.rows))
     # months (or years, where a month is too narrow for its name): bands, names, ticks
     months = t.months()
-    by_year = plot_w < 24 * len(months)
+    by_year = plot_w < 30 * len(months)  # "Sep" and a gap
     spans = t.years() if by_year else months
     for n, first in enumerate(spans):
         stop = spans[n + 1] if n + 1 < len(spans) else t.last + timedelta(days=1)
@@ -461,10 +461,11 @@ def svg(t: Timeline, width: int = 960, standalone: bool = True) -> str:
             name = str(first.year)
         else:
             name = f"{first:%b %Y}" if n == 0 or first.month == 1 else f"{first:%b}"
-        if x1 - x0 >= len(name) * 7 or (n == 0 and not by_year and x1 - x0 >= 24):
+        fits = x1 - x0 >= len(name) * 8 + 6  # bold 12px: up to 8px a character, a gap
+        if fits or (not by_year and x1 - x0 >= 30):  # else "Jan" for "Jan 2026"
             parts.append(
                 f'<text x="{x0 + 4}" y="{TOP - 26}" font-weight="bold" fill="#3c4043">'
-                f"{_x(name if x1 - x0 >= len(name) * 7 else first.strftime('%b'))}</text>"
+                f"{_x(name if fits else first.strftime('%b'))}</text>"
             )
         parts.append(
             f'<line x1="{x0}" y1="{TOP - 22}" x2="{x0}" y2="{bottom}" stroke="#c4c7c5" '
