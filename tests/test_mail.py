@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import shutil
 import socket
@@ -39,6 +40,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextlib.contextmanager
+def serving(inbox: Inbox, **options):
+    """``inbox`` as a real SMTP server on 127.0.0.1 (aiosmtpd), its port in inbox.port."""
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), **options)
+    controller.start()
+    inbox.port = controller.port  # type: ignore[attr-defined]
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
 @pytest.fixture
 def smtpd():
     """A real SMTP server on 127.0.0.1; logins (if any) must give PASSWORD."""
@@ -47,17 +60,8 @@ def smtpd():
         ok = isinstance(auth_data, LoginPassword) and auth_data.password == PASSWORD.encode()
         return AuthResult(success=ok, handled=False)  # a failure: aiosmtpd answers 535
 
-    inbox = Inbox()
-    controller = Controller(
-        inbox, hostname="127.0.0.1", port=free_port(), authenticator=check,
-        auth_require_tls=False,
-    )  # fmt: skip
-    controller.start()
-    inbox.port = controller.port  # type: ignore[attr-defined]
-    try:
+    with serving(Inbox(), authenticator=check, auth_require_tls=False) as inbox:
         yield inbox
-    finally:
-        controller.stop()
 
 
 def settings(fw_env, port: int, **more: str | int) -> None:
@@ -256,14 +260,8 @@ def test_starttls_encrypts_and_checks_the_certificate(fw, fw_env, sample, tmp_pa
     )  # fmt: skip
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    inbox = Inbox()
-    controller = Controller(
-        inbox, hostname="127.0.0.1", port=free_port(), tls_context=context,
-        require_starttls=True,
-    )  # fmt: skip
-    controller.start()
-    try:
-        settings(fw_env, controller.port, smtp_security="starttls")
+    with serving(Inbox(), tls_context=context, require_starttls=True) as inbox:
+        settings(fw_env, inbox.port, smtp_security="starttls")
         r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org",
                env={"SSL_CERT_FILE": str(cert)})  # fmt: skip
         assert (r.code, r.err) == (0, "")
@@ -271,8 +269,6 @@ def test_starttls_encrypts_and_checks_the_certificate(fw, fw_env, sample, tmp_pa
         r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org")
         assert r.code == 1 and r.err.startswith("error: TLS with SMTP server localhost:")
         assert len(inbox.messages) == 1
-    finally:
-        controller.stop()
 
 
 def test_a_login_smtplib_cannot_send_is_refused_without_showing_it(fw, fw_env, sample, smtpd):
@@ -347,14 +343,9 @@ class Choosy(Inbox):
 
 def test_a_recipient_refused_among_others_is_an_error(fw, fw_env, sample):
     # smtplib raises only when every recipient is refused; for some it returns them
-    inbox = Choosy()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        settings(fw_env, controller.port)
+    with serving(Choosy()) as inbox:
+        settings(fw_env, inbox.port)
         r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org,nobody@example.org")
-    finally:
-        controller.stop()
     assert [rcpt for rcpt, _ in inbox.messages] == [["you@example.org"]]
     assert r.code == 1 and len(r.err.splitlines()) == 1, r.err
     assert "refused the recipients nobody@example.org (550 5.1.1 nobody@" in r.err
