@@ -369,3 +369,22 @@ def test_security_that_does_not_fit_the_port_gets_a_hint(fw, fw_env, sample, smt
     assert "did not answer in time" in str(caught.value)
     assert "smtp_security = ssl" in (caught.value.hint or "")
     assert smtpd.messages == []
+
+
+def test_a_sender_read_otherwise_than_written_is_refused(fw, fw_env, sample, smtpd):
+    # parseaddr reads "a@b.org <office@...>" as a@b.org: the mail went out from the
+    # display name; the name must be quoted to hold an @
+    for bad in ("team@example.org <office@example.org>", "Office <office@example.org> x",
+                "x <a@example.org> <office@example.org>"):  # fmt: skip
+        settings(fw_env, smtpd.port, mail_from=bad)
+        r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org")
+        assert r.code == 1 and "mail_from" in r.err and len(r.err.splitlines()) == 1, (bad, r)
+    assert smtpd.messages == []
+    settings(fw_env, smtpd.port)
+    config = Path(fw_env["FUNDWATCH_CONFIG"])
+    quoted = "mail_from = '\"team@example.org\" <office@example.org>'"  # a TOML literal
+    config.write_text(f"{quoted}\n" + config.read_text().split("\n", 1)[1])
+    r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org")
+    assert (r.code, r.err) == (0, "")
+    sender = smtpd.messages[0][1]["From"].addresses[0]
+    assert (sender.display_name, sender.addr_spec) == ("team@example.org", "office@example.org")

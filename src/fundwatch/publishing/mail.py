@@ -88,13 +88,21 @@ def sender(settings: Settings) -> tuple[str, str]:
             hint=f'set mail_from in {settings.path}, such as mail_from = "you@example.org"',
         )
     name, address = parseaddr(value)
+    text = value.strip()
+    # what parseaddr read must be what was written: it takes the first address-like
+    # part ("a@b.org <office@...>" -> a@b.org) and drops what follows "<...>"
+    as_written = text.endswith(f"<{address}>") if "<" in text else text.startswith(address)
     if (
-        not address
+        not as_written
+        or not address
         or not _ADDRESS.fullmatch(address)
         or not address.isascii()  # as for recipients: SMTPUTF8 is not offered everywhere
         or not value.isprintable()
     ):
-        raise BadValue(f"{settings.path}: mail_from: '{_quoted(value)}' is not an e-mail address")
+        raise BadValue(
+            f"{settings.path}: mail_from: '{_quoted(value)}' is not an e-mail address",
+            hint='such as "Cluster office <office@example.org>"; quote a name with @ or ,',
+        )
     return name, address
 
 
