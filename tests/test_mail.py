@@ -388,3 +388,12 @@ def test_a_sender_read_otherwise_than_written_is_refused(fw, fw_env, sample, smt
     assert (r.code, r.err) == (0, "")
     sender = smtpd.messages[0][1]["From"].addresses[0]
     assert (sender.display_name, sender.addr_spec) == ("team@example.org", "office@example.org")
+
+
+def test_a_password_without_a_login_is_not_silently_dropped(fw, fw_env, sample, smtpd):
+    # it was ignored: the mail went out without a login (or a server answered 530)
+    settings(fw_env, smtpd.port)
+    r = fw("remind", "--as-of", EMPTY_WEEK, "--mail", "you@example.org",
+           env={"FUNDWATCH_SMTP_PASSWORD": PASSWORD})  # fmt: skip
+    assert r.code == 1 and "smtp_user" in r.err and PASSWORD not in r.err, r.err
+    assert len(r.err.splitlines()) == 1 and smtpd.messages == []

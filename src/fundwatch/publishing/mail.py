@@ -127,6 +127,11 @@ def server(settings: Settings) -> Server:
     if password is None:
         login, password = _netrc(host, user)
         user = user or login
+    elif not user:
+        raise FundwatchError(
+            f"{PASSWORD_ENV} is set, but not the login it belongs to",
+            hint=f"set smtp_user in {settings.path}",
+        )
     if user and not password:
         raise FundwatchError(
             f"no password for the SMTP login {user}",
