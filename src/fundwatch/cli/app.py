@@ -24,7 +24,7 @@ from fundwatch import __version__
 from fundwatch.cli import options
 from fundwatch.cli.context import Session, debug_from_env, out
 from fundwatch.cli.options import CallState, Format, Opt, Status
-from fundwatch.domain.errors import FundwatchError
+from fundwatch.domain.errors import FundwatchError, SourceProblems
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -144,6 +144,10 @@ def run(run_session: Session, fn: Callable[..., Any], /, *args: Any, **kwargs: A
     except FundwatchError as exc:
         if run_session.debug or debug_from_env():
             raise
+        if isinstance(exc, SourceProblems):
+            from fundwatch.output.tables import one_line
+
+            sys.stderr.write("".join(one_line(line) + "\n" for line in exc.shown()))
         fail(str(exc), exc.exit_code)
     except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
         raise

@@ -146,12 +146,13 @@ def add(
     notes: NotesOpt = None,
     state: StateOpt = None,
 ) -> None:
-    """Add a call (creating the watchlist if there is none); prints its id."""
+    """Add a call (creating the watchlist if there is none); prints its id.
+
+    Without --deadline (or with --deadline TBC) the call has no deadline yet: it is
+    forthcoming until its opening date and shows TBC."""
     from fundwatch.domain.fields import new_call
     from fundwatch.storage import store
 
-    if not deadline:
-        raise UsageProblem("add needs at least one --deadline, such as --deadline 26/11/2025")
     given = _input(
         title=title, deadlines=deadline, opens=opens, id=id, programme=programme,
         identifier=identifier, url=url, tags=tag, timezone=timezone, budget=budget,
@@ -252,11 +253,6 @@ def edit(
             lines += said
         if new.deadlines != call.deadlines or new.opens != call.opens:
             check_opening(new)
-        if not new.deadlines:
-            raise FundwatchError(
-                f"that would leave {call.id} with no deadline",
-                hint="give it another with --set-deadline, or remove the call",
-            )
         if new.deadlines != call.deadlines and "deadlines" not in changed:
             changed.append("deadlines")
         if changed:
@@ -368,9 +364,12 @@ def call_fields(call: Any, clock: Any) -> list[tuple[str, str]]:
 
 
 def deadlines_grid(call: Any, clock: Any) -> Grid:
+    from fundwatch.output.presentation import NOT_YET
     from fundwatch.output.tables import days_text, when_text, zone_caption
 
     grid = Grid(["Deadline", "Left", "Stage"], right=frozenset({1}), caption=zone_caption(clock))
+    if not call.deadlines:
+        grid.add([NOT_YET, "", ""], None, call.url)  # no deadline yet
     for d in call.deadlines:
         days = d.days_left(clock)
         left = "passed" if d.passed(clock) else days_text(days)
