@@ -128,7 +128,7 @@ def test_an_opening_date_after_the_last_deadline(fw, one):
 def test_a_link_that_is_not_http(fw, one, url):
     before = one.read_bytes()
     err = refused(fw("add", "X", "--url", url, "--deadline", "2027-01-20"))
-    assert err.startswith(f"error: --url: '{url}' is not an http(s) link")
+    assert err.startswith(f"error: --url: url '{url}' is not an http(s) address")
     refused(fw("edit", "eie", "--url", url))
     assert one.read_bytes() == before
 
