@@ -291,11 +291,19 @@ class _Reader:
             modified = modified.astimezone(UTC) if modified.tzinfo else modified.replace(tzinfo=UTC)
         if isinstance(book.get("fingerprint"), str):
             fingerprint = book["fingerprint"]
+        stem = book.get("uid")
+        if stem is not None and (not isinstance(stem, str) or not ID_PATTERN.fullmatch(stem)):
+            self.problem(
+                index, "calendar", f"{name}: calendar uid must be an id such as 'eic-2025'",
+                hint="fundwatch writes this table itself; delete the line to start again",
+            )  # fmt: skip
+            return None
         extra = {k: v for k, v in raw.items() if k not in CALL_KEYS}
         return Call(
             sequence=sequence,
             modified=modified,
             fingerprint=fingerprint,
+            uid=stem if stem != call_id else None,
             id=call_id,
             title=title,
             deadlines=deadlines,
@@ -433,6 +441,8 @@ def dumps(watchlist: Watchlist) -> str:
 
     doc: dict[str, Any] = {"version": watchlist.version, **watchlist.extra}
     doc["calls"] = [call_to_dict(c) for c in watchlist.calls]
+    if "calendar" in doc:  # the calendar bookkeeping (output.ledger) after the calls
+        doc["calendar"] = doc.pop("calendar")
     return tomli_w.dumps(doc, multiline_strings=True)
 
 
@@ -463,6 +473,8 @@ def call_to_dict(call: Call) -> dict[str, Any]:
         book["modified"] = call.modified
     if call.fingerprint:
         book["fingerprint"] = call.fingerprint
+    if call.uid and call.uid != call.id:
+        book["uid"] = call.uid
     if book:
         out["calendar"] = book
     out.update(call.extra)
