@@ -18,6 +18,7 @@ def application() -> typer.Typer:
         export,
         imports,
         portal,
+        publish,
         remind,
         sync,
         watchlist,
@@ -85,6 +86,7 @@ def typer_main() -> None:
 from fundwatch.cli.commands import export as _export  # noqa: E402,F401
 from fundwatch.cli.commands import imports as _import  # noqa: E402,F401
 from fundwatch.cli.commands import portal as _portal  # noqa: E402,F401
+from fundwatch.cli.commands import publish as _publish  # noqa: E402,F401
 from fundwatch.cli.commands import remind as _remind  # noqa: E402,F401
 from fundwatch.cli.commands import sync as _sync  # noqa: E402,F401
 from fundwatch.cli.commands import watchlist as _commands  # noqa: E402,F401

@@ -98,7 +98,7 @@ def calendar(calls: Iterable[Call], clock: Clock, options: Options) -> bytes:
 def head(options: Options, method: bool = True) -> tuple[bytes, bytes]:
     """The calendar's lines before its components, and its last line. CalDAV resources
     carry no METHOD (RFC 4791 4.1); a published feed says how often to look again."""
-    from icalendar import Calendar
+    from icalendar import Calendar, vDuration
 
     cal = Calendar()
     cal.add("prodid", f"-//fundwatch//fundwatch {__version__}//EN")
@@ -110,7 +110,7 @@ def head(options: Options, method: bool = True) -> tuple[bytes, bytes]:
     cal.add("name", options.name)
     if options.refresh is not None:
         cal.add("refresh-interval", options.refresh, parameters={"VALUE": "DURATION"})
-        cal.add("x-published-ttl", options.refresh)
+        cal.add("x-published-ttl", vDuration(options.refresh))
     text = bytes(cal.to_ical())
     end = b"END:VCALENDAR\r\n"
     assert text.endswith(end)

@@ -106,11 +106,13 @@ def sections(
         when = human(viewed)
         if not row.deadline.all_day and row.deadline.differs_for(clock):
             local = row.deadline.local
-            when += f" ({local:%H:%M} {city(row.deadline.timezone)})"  # type: ignore[str-format]
+            when += f" ({local:%H:%M} {city(row.deadline.timezone)})"
         url = web_url(row.call.url)
         name = _e(row.call.title)
         name = f'<a href="{_e(url)}">{name}</a>' if url else name
-        label = f' <span class="label">({_e(row.deadline.label)})</span>' if row.deadline.label else ""
+        label = (
+            f' <span class="label">({_e(row.deadline.label)})</span>' if row.deadline.label else ""
+        )
         urgency = "soon" if row.days_left <= 3 else "near" if row.days_left <= 14 else ""
         cls = f' class="{urgency}"' if urgency else ""
         months.append(

@@ -30,6 +30,7 @@ KNOWN = {
     "webhook": "chat webhook for `remind --post`",
     "alarms": "calendar alarms before each deadline",
     "milestones": "preparation milestones before each deadline (NAME=DUR)",
+    "calendar_name": "name of the published calendar (`publish`)",
 }
 
 
@@ -97,6 +98,7 @@ class Settings(NamedTuple):
     webhook: str | None = None
     alarms: tuple[str, ...] = DEFAULT_ALARMS
     milestones: tuple[str, ...] = ()
+    calendar_name: str = "Funding deadlines"
     unknown: tuple[str, ...] = ()
     sources: dict[str, str] | None = None
 
@@ -160,6 +162,7 @@ def load_settings(path: Path | None = None) -> Settings:
         webhook=get("webhook", "FUNDWATCH_WEBHOOK", None, _text),  # checked by --post
         alarms=get("alarms", None, DEFAULT_ALARMS, _durations),
         milestones=get("milestones", None, (), _milestones),
+        calendar_name=get("calendar_name", None, "Funding deadlines", _name),
         unknown=tuple(k for k in raw if k not in KNOWN),
         sources=sources,
     )
@@ -196,6 +199,13 @@ def _milestones(value: Any, key: str) -> tuple[str, ...]:
             raise BadValue(f"'{text}' is not NAME=DURATION", hint='such as "Partner letters=21d"')
         parse_duration(span)
     return texts
+
+
+def _name(value: Any, key: str) -> str:
+    text = " ".join(_text(value, key).split())
+    if not text:
+        raise BadValue("must not be empty")
+    return text
 
 
 def _text(value: Any, key: str) -> str:

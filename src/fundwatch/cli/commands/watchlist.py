@@ -332,6 +332,7 @@ def config(session: Session, fmt: FormatOpt = Format.table) -> None:
         ("webhook", _host(s.webhook), sources.get("webhook", "")),
         ("alarms", list(s.alarms), sources.get("alarms", "")),
         ("milestones", list(s.milestones), sources.get("milestones", "")),
+        ("calendar_name", s.calendar_name, sources.get("calendar_name", "")),
         ("today", clock.today.isoformat(), "--as-of" if session.as_of else (
             "$FUNDWATCH_AS_OF" if os.environ.get("FUNDWATCH_AS_OF") else "clock")),
     ]  # fmt: skip
