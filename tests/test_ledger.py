@@ -7,9 +7,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 import icalendar
+
 from fundwatch.domain.fields import CallInput, edited_call
 from fundwatch.domain.model import Call, Deadline
-from fundwatch.domain.query import Filters
+from fundwatch.domain.query import NO_FILTERS, Filters
 from fundwatch.domain.timeutil import Clock, parse_duration
 from fundwatch.output import calendar
 from fundwatch.output.ledger import Entry, Ledger
@@ -30,7 +31,7 @@ def run(
     ledger: Ledger,
     day: str = "2026-01-05",
     options: calendar.Options | None = None,
-    filters: Filters = Filters(),
+    filters: Filters = NO_FILTERS,
 ) -> dict[str, icalendar.Event]:
     """The events one export carries, by UID."""
     c = clock(day)
