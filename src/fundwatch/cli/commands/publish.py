@@ -67,9 +67,9 @@ def publish(
 ) -> int | None:
     """Publish the deadlines: a folder to serve and subscribe to, or a CalDAV calendar.
 
-    Credentials for CalDAV: FUNDWATCH_CALDAV_USER and FUNDWATCH_CALDAV_PASSWORD, or
-    ~/.netrc. Alarms and milestones come from the settings; the calendar's name from
-    the setting calendar_name."""
+    CalDAV credentials: FUNDWATCH_CALDAV_USER and FUNDWATCH_CALDAV_PASSWORD, or ~/.netrc.
+
+    Alarms and milestones come from the settings, the calendar's name from calendar_name."""
     from datetime import timedelta
 
     from fundwatch.output import calendar
