@@ -80,6 +80,8 @@ def test_edit_id_keeps_the_uids_and_the_file_says_so(tmp_path: Path):
     path = tmp_path / "calls.toml"
     from fundwatch.storage.codec import Watchlist
 
+    # a new call cannot take the old id: its events would have the same UIDs
+    assert Watchlist([renamed]).ids() == {"alpha-2026", "alpha"}
     text = dumps(Watchlist([renamed]))
     assert 'uid = "alpha"' in text
     assert parse_or_raise(text, path).calls == [renamed]

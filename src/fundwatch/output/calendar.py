@@ -108,7 +108,7 @@ def head(options: Options, method: bool = True) -> tuple[bytes, bytes]:
         cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", options.name)
     cal.add("name", options.name)
-    if options.refresh is not None:
+    if options.refresh is not None and method:
         cal.add("refresh-interval", options.refresh, parameters={"VALUE": "DURATION"})
         cal.add("x-published-ttl", vDuration(options.refresh))
     text = bytes(cal.to_ical())
@@ -128,7 +128,7 @@ def document(items: Iterable[Item], options: Options) -> bytes:
 
 def resource(item: Item, options: Options) -> bytes:
     """One event as a calendar of its own (a CalDAV resource)."""
-    start, end = head(options._replace(refresh=None), method=False)
+    start, end = head(options, method=False)
     return start + item.data + end
 
 

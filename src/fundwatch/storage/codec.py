@@ -61,7 +61,9 @@ class Watchlist:
         return self.calls
 
     def ids(self) -> set[str]:
-        return {c.id for c in self.calls}
+        """The ids in use, and the UID stems that calls renamed by `edit --id` keep (a new
+        call by such an id would give its events the same UIDs)."""
+        return {c.id for c in self.calls} | {c.uid for c in self.calls if c.uid}
 
     def get(self, call_id: str) -> Call:
         for call in self.calls:

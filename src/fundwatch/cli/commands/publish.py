@@ -183,8 +183,11 @@ def _to_caldav(
     calls = [restamp(c, now) for c in watchlist.calls]
     ledger = Ledger.of(watchlist.extra)
     state = caldav.state_of(watchlist.extra, url)
+    before = dict(state)
+    stale = any(c.fingerprint != c.calendar_fingerprint() for c in watchlist.calls)
     items = calendar_items(calls, ledger, session, filters, False, options)
-    resources = {i.uid: (calendar.resource(i, options), i.cancelled) for i in items}
+    start, end = calendar.head(options, method=False)
+    resources = {i.uid: (start + i.data + end, i.cancelled) for i in items}
     with net.client(timeout=20.0) as client:
         if login is not None:
             client.auth = httpx.BasicAuth(*login)
@@ -200,7 +203,7 @@ def _to_caldav(
             )
         finally:
             progress.close()
-    if not dry_run:
+    if not dry_run and (stale or ledger.changed or state != before):
         try:
             with store.transaction(session.path) as changed:
                 changed.calls = [restamp(c, now) for c in changed.calls]

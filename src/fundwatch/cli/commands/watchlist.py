@@ -173,7 +173,7 @@ def edit(
     )  # fmt: skip
     with store.transaction(session.path) as watchlist:
         call = watchlist.get(call_id)
-        taken = watchlist.ids() - {call.id}
+        taken = watchlist.ids() - {call.id, call.stem}
         now = session.clock.now
         new, changed = edited_call(call, given, taken, session.settings.deadline_time, now)
         watchlist.put(new, old_id=call.id)
