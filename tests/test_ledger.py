@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import icalendar
+import pytest
 
 from fundwatch.domain.fields import CallInput, edited_call
 from fundwatch.domain.model import Call, Deadline
@@ -174,3 +175,44 @@ def test_export_ics_carries_the_cancellation(fw, watchlist):
     assert int(events["b/deadline-1@fundwatch"]["SEQUENCE"]) == 1
     assert "STATUS" not in events["a/deadline-1@fundwatch"]
     assert "[calendar.events]" in watchlist.read_text(encoding="utf-8")
+
+
+def test_caldav_answers_are_read_safely_and_names_map_back():
+    from fundwatch.domain.errors import FundwatchError
+    from fundwatch.publishing import caldav
+
+    url = "https://cloud.example/remote.php/dav/calendars/alice/funding/"
+    listing = (
+        b'<?xml version="1.0"?><d:multistatus xmlns:d="DAV:" '
+        b'xmlns:c="urn:ietf:params:xml:ns:caldav">'
+        b"<d:response><d:href>/remote.php/dav/calendars/alice/funding/</d:href><d:propstat>"
+        b"<d:prop><d:resourcetype><d:collection/><c:calendar/></d:resourcetype></d:prop>"
+        b"<d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>"
+        b"<d:response><d:href>/remote.php/dav/calendars/alice/funding/a~deadline-1%40fundwatch.ics"
+        b'</d:href><d:propstat><d:prop><d:getetag>"e1"</d:getetag><d:resourcetype/></d:prop>'
+        b"<d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>"
+    )
+    found = caldav.parse_listing(listing, url, "cloud.example")
+    assert found == {"a~deadline-1@fundwatch.ics": '"e1"'}
+    assert caldav.uid_of("a~deadline-1%40fundwatch.ics") == "a/deadline-1@fundwatch"
+    assert caldav.resource_name("a/deadline-1/letters@fundwatch") == (
+        "a~deadline-1~letters@fundwatch.ics"
+    )
+    assert caldav.uid_of("team-lunch.ics") is None  # not ours
+    not_a_calendar = listing.replace(b"<c:calendar/>", b"")
+    with pytest.raises(FundwatchError, match="not a CalDAV calendar collection"):
+        caldav.parse_listing(not_a_calendar, url, "cloud.example")
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><d:multistatus xmlns:d="DAV:">'
+        b"&b;</d:multistatus>"
+    )
+    with pytest.raises(FundwatchError, match="DOCTYPE"):
+        caldav.parse_listing(laughs, url, "cloud.example")
+    with pytest.raises(FundwatchError, match="not XML"):
+        caldav.parse_listing(b"<html><body>Login</body>", url, "cloud.example")
+    with pytest.raises(FundwatchError):
+        caldav.collection_url("https://u:p@cloud.example/dav/")
+    assert (
+        caldav.collection_url("https://cloud.example/dav/cal") == "https://cloud.example/dav/cal/"
+    )
