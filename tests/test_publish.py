@@ -315,6 +315,15 @@ class QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def do_PROPFIND(self) -> None:
+        if self.path.startswith("/moved/"):  # as a server that moved its calendars would
+            self.send_response(301)
+            self.send_header("Location", "https://elsewhere.example/dav/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:  # a plain web server knows no PROPFIND
+            self.send_error(501)
+
 
 def subscriber_events(folder: Path) -> dict[str, icalendar.Event]:
     """What vdirsyncer's copy holds, by SUMMARY (its http storage replaces UIDs with a
@@ -406,6 +415,9 @@ def test_folder_feed_page_and_a_subscriber(fw, fw_env, watchlist, web, tmp_path)
     assert int(by_uid["alpha/stage-1@fundwatch"]["SEQUENCE"]) == 1
     assert int(by_uid["beta/deadline-1@fundwatch"]["SEQUENCE"]) == 1
 
-    # a web server that is not CalDAV: one line
+    # a web server that is not CalDAV, a moved address: one line each
     r = fw("publish", base)
     assert r.code == 1 and "is not a CalDAV server" in r.err and r.err.count("\n") == 1
+    r = fw("publish", base + "moved/")
+    assert r.code == 1 and "redirects that address (301)" in r.err, r.err
+    assert r.err.count("\n") == 1 and "elsewhere" not in r.err

@@ -219,8 +219,13 @@ class Server:
         where = f"{net.host(self.url)}"
         if response.status_code in (401, 403, 404):
             raise self.fail(response, "when listing the calendar")
+        if 300 <= response.status_code < 400:
+            raise FundwatchError(
+                f"{WHAT} at {where} redirects that address ({response.status_code})",
+                hint="give the calendar's final URL (https, and the full path ending with /)",
+            )
         if response.status_code != 207:
-            if response.status_code in (200, 405, 501) or 300 <= response.status_code < 400:
+            if response.status_code in (200, 405, 501):
                 raise FundwatchError(
                     f"{where} is not a CalDAV server: PROPFIND answered "
                     f"{response.status_code} {response.reason_phrase}".rstrip(),
