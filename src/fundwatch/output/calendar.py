@@ -171,9 +171,12 @@ def build(
     resolved: dict[int, list[str]] = {}
     if ledger is not None:
         produced: set[str] = set()
+        index: dict[str, list[str]] = {}  # the recorded UIDs by stem
+        for recorded in ledger.entries:
+            index.setdefault(recorded.split("/", 1)[0], []).append(recorded)
         for call in everything:
             if live is None or live(call):
-                bases = _resolve(call, ledger)
+                bases = _resolve(call, ledger, index.get(call.stem, []))
                 resolved[id(call)] = bases
                 produced.update(f"{b}@fundwatch" for b in bases)
                 produced.update(
@@ -275,7 +278,7 @@ def _cancelled(event_uid: str, entry: Entry) -> bytes:
     return own[: -len(b"END:VEVENT\r\n")]
 
 
-def _resolve(call: Call, ledger: Ledger) -> list[str]:
+def _resolve(call: Call, ledger: Ledger, recorded: list[str]) -> list[str]:
     """Each deadline's UID without its ``@fundwatch``: the one it was recorded under.
 
     A deadline goes by its label's part (``stem/stage-1``); one whose label changed
@@ -294,11 +297,7 @@ def _resolve(call: Call, ledger: Ledger) -> list[str]:
             out[i] = full
             claimed.add(full)
     if len(claimed) < len(parts):
-        by_alias = {
-            e.alias: u
-            for u, e in entries.items()
-            if e.alias and u.startswith(f"{stem}/") and u not in claimed
-        }
+        by_alias = {entries[u].alias: u for u in recorded if entries[u].alias and u not in claimed}
         for i, part in enumerate(parts):
             if out[i] is None and part in by_alias:
                 out[i] = by_alias[part]
@@ -308,12 +307,8 @@ def _resolve(call: Call, ledger: Ledger) -> list[str]:
         naturals = {f"{stem}/{p}@fundwatch" for p in parts}
         candidates = [
             u
-            for u, e in entries.items()
-            if u.startswith(f"{stem}/")
-            and u.count("/") == 1
-            and u not in claimed
-            and u not in naturals
-            and not e.gone
+            for u in recorded
+            if u.count("/") == 1 and u not in claimed and u not in naturals and not entries[u].gone
         ]
         starts = [start_text(_start(d)) for d in call.deadlines]
         for i in list(left):
