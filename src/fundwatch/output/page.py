@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import NamedTuple
 
 from fundwatch.domain.query import DeadlineRow
-from fundwatch.domain.timeutil import Clock, city, human
+from fundwatch.domain.timeutil import Clock, human
+from fundwatch.output.calendar import deadline_text
 
 STYLE = """
 body{margin:0;padding:16px;color:#1a1a1a;background:#fff;font:15px/1.45 Arial,Helvetica,sans-serif}
@@ -31,7 +32,7 @@ text-decoration:none;margin:4px 8px 4px 0}
 code{background:#f4f4f4;padding:1px 4px;word-break:break-all}
 ul.deadlines{list-style:none;padding:0;margin:0}
 ul.deadlines li{display:flex;gap:12px;padding:6px 0;border-bottom:1px solid #eee}
-.when{flex:0 0 10.5rem;color:#333}
+.when{flex:0 0 13rem;color:#333}
 .what{flex:1}
 .left{flex:0 0 6.5rem;text-align:right;white-space:nowrap}
 .soon .left{color:#b3261e;font-weight:bold}
@@ -81,8 +82,8 @@ def sections(
     web, subscribe = feed_links(base_url)
     head = [
         f"<h1>{_e(title)}</h1>",
-        f'<p class="meta">Times in {_e(clock.tz_name)}; days left as of {_e(human(clock.today))}.'
-        "</p>",
+        f'<p class="meta">Each deadline in its own time zone; days left as of '
+        f"{_e(human(clock.today))} ({_e(clock.tz_name)}).</p>",
         f'<p><a class="subscribe" href="{_e(subscribe)}">Subscribe to the calendar</a>'
         f'<a href="{_e(web)}">deadlines.ics</a> · <a href="deadlines.json">deadlines.json</a></p>',
     ]
@@ -94,7 +95,8 @@ def sections(
     months: list[str] = []
     month: date | None = None
     for row in rows:
-        day = row.deadline.day(clock)
+        local = row.deadline.local  # the month of the date shown
+        day = local.date() if isinstance(local, datetime) else local
         first = day.replace(day=1)
         if first != month:
             if month is not None:
@@ -102,11 +104,7 @@ def sections(
             months.append(f"<h2>{_e(f'{first:%B %Y}')}</h2>")
             months.append('<ul class="deadlines">')
             month = first
-        viewed = row.deadline.viewed(clock)
-        when = human(viewed)
-        if not row.deadline.all_day and row.deadline.differs_for(clock):
-            local = row.deadline.local
-            when += f" ({local:%H:%M} {city(row.deadline.timezone)})"
+        when = deadline_text(row.deadline)  # in its own zone: "17:00 Brussels time"
         url = web_url(row.call.url)
         name = _e(row.call.title)
         name = f'<a href="{_e(url)}">{name}</a>' if url else name
