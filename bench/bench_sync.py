@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""How many requests and how long `fundwatch sync` takes for 200 watched topics.
+"""How many requests and how long `fundwatch sync` takes for 200 watched topics and 5
+saved searches.
 
 A local server on 127.0.0.1 plays the portal's search API: it reads the multipart
 `query` part, answers the identifiers asked for (rows shaped like
-tests/fixtures/sedia-search-page.json) and waits 100 ms before each answer.
+tests/fixtures/sedia-search-page.json), answers each saved search's text with
+``--results`` topics in pages (with ``totalResults``), and waits 100 ms before each
+answer.
 
-    python bench/bench_sync.py [--topics 200] [--delay 0.1]
+    python bench/bench_sync.py [--topics 200] [--searches 5] [--results 120] [--delay 0.1]
 
-Target (issue 5, 2 cores): at most 5 requests and 3 s in all.
+Targets (2 cores): the lookups at most 5 requests (issue 5); a saved search at most 4
+requests for up to 300 results, 1 for one that is too broad (issue 15); 3 s in all.
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ from urllib.parse import parse_qs, urlsplit
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "sedia-search-page.json"
 
 
-def serve(delay: float, template: dict[str, Any], counter: list[int]) -> ThreadingHTTPServer:
+def serve(
+    delay: float, template: dict[str, Any], counter: list[int], results: int, searched: list[int]
+) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -49,9 +55,19 @@ def serve(delay: float, template: dict[str, Any], counter: list[int]) -> Threadi
             wanted: list[str] = []
             for clause in query.get("bool", {}).get("must", []):
                 wanted += clause.get("terms", {}).get("identifier", [])
-            page = int(parse_qs(urlsplit(self.path).query).get("pageNumber", ["1"])[0])
-            results = [] if page > 1 else [_row(template, i) for i in wanted]
-            answer = json.dumps({**PAGE, "results": results}).encode()
+            params = parse_qs(urlsplit(self.path).query)
+            page = int(params.get("pageNumber", ["1"])[0])
+            size = int(params.get("pageSize", ["100"])[0])
+            if wanted:
+                rows = [] if page > 1 else [_row(template, i) for i in wanted]
+                total = len(wanted)
+            else:  # a saved search: `results` topics for its text
+                searched[0] += 1
+                word = params.get("text", ["x"])[0].split()[0].upper()
+                ids = [f"HORIZON-{word}-2026-{i:05d}" for i in range(results)]
+                rows = [_row(template, i) for i in ids[(page - 1) * size : page * size]]
+                total = results
+            answer = json.dumps({**PAGE, "results": rows, "totalResults": total}).encode()
             time.sleep(delay)
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -78,6 +94,8 @@ def _row(template: dict[str, Any], identifier: str) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--topics", type=int, default=200)
+    parser.add_argument("--searches", type=int, default=5)
+    parser.add_argument("--results", type=int, default=120, help="topics each search finds")
     parser.add_argument("--delay", type=float, default=0.1)
     args = parser.parse_args()
 
@@ -87,11 +105,15 @@ def main() -> None:
         r for r in data["results"]
         if r["metadata"]["identifier"] == ["HORIZON-EIE-2026-01-CONNECT-02"]
     )  # fmt: skip
-    counter = [0]
-    server = serve(args.delay, template, counter)
+    counter, searched = [0], [0]
+    server = serve(args.delay, template, counter, args.results, searched)
     work = Path(tempfile.mkdtemp(prefix="fundwatch-bench-sync-"))
     try:
         lines = ["version = 1"]
+        for i in range(args.searches):
+            # run before (seen recorded): this sync reports what is new
+            lines += ["[[searches]]", f'name = "Search {i}"', f'text = "bench{i} topics"',
+                      "seen = []"]  # fmt: skip
         for i in range(args.topics):
             lines += [
                 "[[calls]]",
@@ -117,9 +139,16 @@ def main() -> None:
         elapsed = time.perf_counter() - t
         if done.returncode:
             sys.exit(f"sync failed: {done.stderr.strip()}")
-        changed = done.stdout.count("\n")
-        print(f"topics {args.topics}, server delay {args.delay * 1000:.0f} ms a request")
-        print(f"fundwatch sync: {counter[0]} requests, {elapsed:.2f} s, {changed} change lines")
+        new = done.stdout.count("new for '")
+        changed = done.stdout.count("\n") - new
+        print(
+            f"topics {args.topics}, saved searches {args.searches} of {args.results} results "
+            f"each, server delay {args.delay * 1000:.0f} ms a request"
+        )
+        print(
+            f"fundwatch sync: {counter[0]} requests ({counter[0] - searched[0]} lookups, "
+            f"{searched[0]} searches), {elapsed:.2f} s, {changed} change lines, {new} new topics"
+        )
     finally:
         server.shutdown()
         shutil.rmtree(work, ignore_errors=True)

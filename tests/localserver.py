@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -185,8 +187,12 @@ def _values(row: dict[str, Any], field: str) -> list[str]:
 class Portal:
     """``server.respond = Portal(rows)``: answers like the search API (§1.3 of
     portal-format.md): 500 ``{"type":"throwable"}`` unless query, languages and sort are
-    JSON file parts; ``terms``/``term`` filters on metadata; sorted; paged by pageSize and
-    pageNumber. ``delay`` seconds per request."""
+    JSON file parts; the ``text`` parameter (every word in the title, identifiers, call
+    title, keywords, tags or description; ``***`` everything); ``terms``/``term`` filters
+    on metadata (type, status, frameworkProgramme, identifier...; dates are not
+    filtered, as on the portal); sorted; paged by pageSize and pageNumber, with
+    ``totalResults``. ``delay`` seconds per request. ``add(row)`` publishes a topic
+    between two requests."""
 
     def __init__(self, rows: list[dict[str, Any]] | None = None, delay: float = 0.0) -> None:
         self.rows = rows if rows is not None else search_rows()
@@ -201,7 +207,8 @@ class Portal:
             if part is None or part.filename is None or part.content_type != "application/json":
                 return json_answer({"type": "throwable"}, 500)
         query, sort = parts["query"].json, parts["sort"].json
-        rows = [r for r in self.rows if self._matches(r, query)]
+        words = _words(params["text"])
+        rows = [r for r in self.rows if self._matches(r, query) and _has_words(r, words)]
         rows.sort(
             key=lambda r: (_values(r, sort["field"]) or [""])[0],
             reverse=sort.get("order") == "DESC",
@@ -210,6 +217,10 @@ class Portal:
         page = search_page(rows[(number - 1) * size : number * size], number, size)
         page["totalResults"] = len(rows)
         return json_answer(page, delay=self.delay)
+
+    def add(self, *rows: dict[str, Any]) -> None:
+        """Rows the portal publishes from now on (a test adds one between two syncs)."""
+        self.rows = [*self.rows, *rows]  # one assignment: a request sees all or none
 
     @staticmethod
     def _matches(row: dict[str, Any], query: dict[str, Any]) -> bool:
@@ -220,6 +231,103 @@ class Portal:
             if not set(_values(row, field)) & {str(w) for w in wanted}:
                 return False
         return True
+
+
+_TEXT_FIELDS = ("identifier", "callIdentifier", "title", "callTitle", "keywords", "tags",
+                "descriptionByte", "description", "projectAcronym", "projectName")  # fmt: skip
+
+
+def _words(text: str) -> list[str]:
+    """The words of the ``text`` parameter; none for ``***`` (everything)."""
+    return [] if text.strip() in ("", "***") else re.findall(r"\w+", text.casefold())
+
+
+def _has_words(row: dict[str, Any], words: list[str]) -> bool:
+    if not words:
+        return True
+    parts = [row.get("summary") or ""]
+    for field in _TEXT_FIELDS:
+        parts += _values(row, field)
+    haystack = "\n".join(parts).casefold()
+    return all(w in haystack for w in words)
+
+
+def _when(day: str, at: str = "00:00") -> str:
+    return f"{day}T{at}:00.000+0000"
+
+
+def topic_row(
+    identifier: str,
+    title: str,
+    opens: str,
+    deadlines: list[str],
+    *,
+    status: str = "31094502",
+    programme: str = "43108390",
+    keywords: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """A current grant topic (type 1) in the shape of the fixture's rows; dates
+    ``YYYY-MM-DD`` (the portal's midnight +0000)."""
+    return {
+        "reference": f"{zlib.crc32(identifier.encode()) % 10**8}TOPICSen",
+        "url": f"https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen"
+        f"/opportunities/topic-details/{identifier}",
+        "title": None,
+        "summary": title,
+        "databaseLabel": "SEDIA",
+        "metadata": {
+            "identifier": [identifier],
+            "callIdentifier": [identifier.rsplit("-", 1)[0]],
+            "title": [title],
+            "type": ["1"],
+            "status": [status],
+            "frameworkProgramme": [programme],
+            "startDate": [_when(opens)],
+            "deadlineDate": [_when(d) for d in deadlines],
+            "deadlineModel": ["single-stage" if len(deadlines) == 1 else "multiple cut-off"],
+            "keywords": list(keywords),
+            "descriptionByte": [f"<p>{title}</p>"],
+            "DATASOURCE": ["SEDIA"],
+        },
+    }
+
+
+def cascade_row(
+    call_identifier: str,
+    title: str,
+    opens: str,
+    deadline: str,
+    *,
+    status: str = "31094502",
+    project: str = "SMARTFACT",
+) -> dict[str, Any]:
+    """A cascade-funding call (type 8, "competitive call") as the portal sends it: no
+    ``identifier`` (the call's own id stands for it), a deadline as a real UTC instant
+    (``deadline`` is ``YYYY-MM-DDTHH:MM`` in UTC), a budget as a plain number."""
+    ccm = str(zlib.crc32(call_identifier.encode()) % 10**8)
+    day, at = deadline.split("T")
+    return {
+        "reference": f"{ccm}COMPETITIVE_CALLen",
+        "url": f"https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen"
+        f"/opportunities/competitive-calls-cs/{ccm}",
+        "summary": title,
+        "databaseLabel": "SEDIA",
+        "metadata": {
+            "callIdentifier": [call_identifier],
+            "callccm2Id": [ccm],
+            "title": [title],
+            "type": ["8"],
+            "status": [status],
+            "startDate": [_when(opens)],
+            "deadlineDate": [_when(day, at)],
+            "projectAcronym": [project],
+            "projectName": [f"{project} project"],
+            "budget": ["60000"],
+            "currency": ["EUR"],
+            "description": [f"<p>{title}</p>"],
+            "DATASOURCE": ["SEDIA"],
+        },
+    }
 
 
 def closed_port() -> int:

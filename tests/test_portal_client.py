@@ -303,11 +303,14 @@ def test_fetch_topics_in_one_request(server):
     assert list(found) == list(TALK)
     assert all(found[i].identifier == i for i in TALK)
     assert found[SSRI04].source == "SEDIA"  # the legacy row was merged away
-    [seen] = server.requests
+    seen, again = server.requests  # the unknown one again, as a call identifier
     assert seen.parts["query"].json == {
         "bool": {"must": [{"terms": {"identifier": [*TALK, "HORIZON-NOPE-2025-01"]}}]}
     }
     assert seen.query["text"] == "***" and seen.query["pageSize"] == "100"
+    assert again.parts["query"].json["bool"]["must"][0] == {
+        "terms": {"callIdentifier": ["HORIZON-NOPE-2025-01"]}
+    }
 
 
 def test_fetch_topics_in_batches_following_full_pages_only(server):
@@ -399,13 +402,16 @@ def test_search_table(fw, portal):
     assert r.code == 0 and r.err == ""
     lines = r.out.splitlines()
     assert lines[0].split() == ["Identifier", "Title", "Status", "Next", "deadline", "Left"]
-    assert [line.split()[0] for line in lines[1:]] == [SSRI02, SSRI04, UA, ACC, EIE, SOIL]
+    # the portal's text search: "security" is in the call title of the Cluster 3 topics
+    assert [line.split()[0] for line in lines[1:]] == [SSRI02, SSRI04]
     ssri04 = next(line for line in lines if line.startswith(SSRI04))
     assert "Accelerating uptake through open proposals" in ssri04
     assert ssri04.split()[-7:] == ["open", "Wed", "12", "Nov", "2025", "17:00", "35d"]
-    acc = next(line for line in lines if line.startswith(ACC))
+    acc = fw("search", "***", "--as-of", "2025-10-08").out.splitlines()
+    acc = next(line for line in acc if line.startswith(ACC))
     assert "forthcoming" in acc and "[Cut-off 1]" in acc
-    assert [s.query["pageNumber"] for s in portal.requests] == ["1", "2"]  # page 2 is empty
+    # page 2 is empty
+    assert [s.query["pageNumber"] for s in portal.requests[:2]] == ["1", "2"]
     seen = portal.requests[0]
     assert seen.query["text"] == "security"
     assert seen.parts["query"].json["bool"]["must"][1] == {
@@ -471,7 +477,8 @@ def test_search_closed_finds_topics_whose_portal_status_is_stale(fw, portal):
     assert [line.split(",")[0] for line in lines] == [stale["metadata"]["identifier"][0], SSRI04]
     assert [line.split(",")[2] for line in lines] == ["closed", "closed"]
     must = portal.requests[0].parts["query"].json["bool"]["must"]
-    assert must == [{"terms": {"type": ["1", "2", "8"]}}]  # every status: filtered here
+    # topics and cascade calls (the default kinds); every status: filtered here
+    assert must == [{"terms": {"type": ["1", "8"]}}]
     r = fw("search", "--as-of", "2025-11-13", "--format", "csv")  # forthcoming and open
     assert r.out.splitlines()[1:] == []
 
@@ -585,7 +592,12 @@ def test_watch_names_the_unknown_and_adds_the_rest(fw, portal):
     assert r.code == 0
     assert r.out == f"{SSRI04.lower()}\n"
     assert r.err == "warning: the portal does not know HORIZON-NOPE-2025-01-XX-01\n"
-    assert len(portal.requests) == 1
+    # the unknown one asked for again as a cascade or external call's identifier
+    assert len(portal.requests) == 2
+    assert portal.requests[1].parts["query"].json["bool"]["must"] == [
+        {"terms": {"callIdentifier": ["HORIZON-NOPE-2025-01-XX-01"]}},
+        {"terms": {"type": ["2", "8"]}},
+    ]
 
 
 def test_watch_nothing_known_is_an_error_and_writes_nothing(fw, portal, watchlist):

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
+from fundwatch.domain.discovery import Found
 from fundwatch.domain.model import Call
 from fundwatch.domain.query import DeadlineRow, Filters, selected, upcoming_rows, window_end
 from fundwatch.domain.timeutil import Clock, Duration
@@ -57,6 +58,7 @@ class Reminder(NamedTuple):
     opening: list[Opening]
     changes: list[Change]
     synced_at: datetime | None
+    new_topics: tuple[Found, ...] = ()  # found by saved searches (domain.discovery.recent)
 
     @property
     def due(self) -> bool:
@@ -66,7 +68,7 @@ class Reminder(NamedTuple):
     @property
     def empty(self) -> bool:
         """Nothing to say at all: the reminder prints nothing."""
-        return not (self.due or self.opening or self.changes)
+        return not (self.due or self.opening or self.changes or self.new_topics)
 
 
 def week_span(monday: date) -> str:

@@ -11,9 +11,10 @@ import html
 from collections.abc import Callable
 from typing import Any
 
+from fundwatch.domain.discovery import Found
 from fundwatch.domain.query import DeadlineRow
 from fundwatch.domain.reminder import Opening, Reminder
-from fundwatch.domain.timeutil import human, iso
+from fundwatch.domain.timeutil import Clock, human, iso
 from fundwatch.output.tables import (
     Grid,
     days_text,
@@ -32,6 +33,8 @@ from fundwatch.output.tables import (
 FORMATS = ("text", "markdown", "html", "json", "csv")
 DEADLINE_HEADERS = ["Deadline", "Left", "Call", "Stage", "Programme", "Identifier", "Link"]
 OPENING_HEADERS = ["Opens", "In", "Call", "Programme", "Identifier", "Link"]
+NEW_TITLE = "New on the portal"
+NEW_HEADERS = ["Next deadline", "Left", "Topic", "Status", "Identifier", "Search", "Link"]
 
 
 def render(reminder: Reminder, fmt: str) -> str:
@@ -52,6 +55,8 @@ def headline(r: Reminder) -> str:
         parts.append(f"{len(r.today)} today")
     if r.opening:
         parts.append(f"{len(r.opening)} call{'s' * (len(r.opening) != 1)} opening")
+    if r.new_topics:
+        parts.append(f"{len(r.new_topics)} new on the portal")
     return "Funding deadlines: " + ", ".join(parts)
 
 
@@ -64,7 +69,47 @@ def sections(r: Reminder) -> list[tuple[str, Grid]]:
         out.append((week.title, _deadline_grid(week.rows, r)))
     if r.opening:
         out.append((f"Opening within {r.within}", _opening_grid(r.opening)))
+    if r.new_topics:
+        out.append((NEW_TITLE, new_grid(r)))
     return out
+
+
+def new_grid(r: Reminder) -> Grid:
+    """The topics saved searches found new: the deadline, the topic (linked), its status
+    (and kind, unless a grant topic), the search that found it."""
+    grid = Grid(
+        list(NEW_HEADERS),
+        right=frozenset({1}),
+        link_column=2,
+        keep=frozenset({0, 1}),
+        squeeze=frozenset({5}),
+    )
+    for f in r.new_topics:
+        nxt = f.next_deadline(r.clock)
+        days = nxt.days_left(r.clock) if nxt else None
+        status = f.status(r.clock) + (f", {f.kind}" if f.kind != "topic" else "")
+        grid.add(
+            [when_text(nxt, r.clock) if nxt else "", days_text(days), f.title or f.identifier,
+             status, f.identifier, f.search, f.url or ""],
+            days,
+            f.url,
+        )  # fmt: skip
+    return grid
+
+
+def new_record(f: Found, clock: Clock) -> dict[str, Any]:
+    """One topic of ``new_topics`` in the JSON reminder."""
+    nxt = f.next_deadline(clock)
+    return {
+        "search": f.search,
+        "identifier": f.identifier,
+        "title": f.title,
+        "kind": f.kind,
+        "status": f.status(clock),
+        "opens": iso(f.opens),
+        "next_deadline": iso(nxt.local) if nxt else None,
+        "url": f.url,
+    }
 
 
 def _deadline_grid(rows: list[DeadlineRow], r: Reminder) -> Grid:
@@ -277,6 +322,7 @@ def json_report(r: Reminder) -> str:
                     {"call_id": c.call_id, "text": c.text, "seen": iso(c.seen)} for c in r.changes
                 ],
             },
+            "new_topics": [new_record(f, r.clock) for f in r.new_topics],
         }
     )
 
@@ -305,4 +351,11 @@ def csv_report(r: Reminder) -> str:
     for ch in r.changes:
         rows.append(["changed", "", ch.call_id, None, None, None, None, None, None, None, None,
                      ch.text])  # fmt: skip
+    for f in r.new_topics:
+        rec = new_record(f, r.clock)
+        nxt = f.next_deadline(r.clock)
+        rows.append(["new", "", None, f.title, f.programme, f.identifier, f.url,
+                     rec["next_deadline"], nxt.label if nxt else None, False,
+                     nxt.days_left(r.clock) if nxt else None,
+                     f"new for '{f.search}' ({f.kind}, {rec['status']})"])  # fmt: skip
     return to_csv(CSV_HEADER, rows)

@@ -21,7 +21,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from fundwatch import net
 from fundwatch.domain.errors import BadValue, FundwatchError
@@ -78,6 +78,18 @@ ABBREVIATIONS = {
     "innovfund": "43089234",
     "ndici": "111111",
 }
+
+
+MAX_RESULTS = 300  # a saved search's bound: more is "too broad"
+
+
+class Bounded(NamedTuple):
+    """What one bounded search found: the topics (merged), the portal's count of results
+    (``totalResults``, None when it gave none), and whether that passed the bound."""
+
+    topics: list[Topic]
+    total: int | None
+    too_broad: bool
 
 
 class TooManyPages(FundwatchError):
@@ -137,30 +149,93 @@ def fetch_topics(
 
     One ``terms`` filter on ``identifier`` per batch of ``batch`` identifiers; a batch's
     next page is asked for only when its page was full. A topic has one row or a few
-    (legacy copies), so 200 identifiers take 2 requests when every batch has fewer than
-    ``page_size`` rows, and usually 4 (a batch of 100 fills its first page).
+    (legacy copies), so 200 identifiers take 3 requests when every batch has fewer than
+    ``page_size`` rows. Identifiers not found are asked for once more as the call
+    identifier of cascade and external-action calls.
     """
     wanted = list(dict.fromkeys(i.strip() for i in identifiers if i and i.strip()))
     if not wanted:
         return {}
     if batch < 1:
         raise BadValue("the batch size must be at least 1")
-    rows: list[Topic] = []
     doing = f"Looking up {len(wanted)} topic{'s' * (len(wanted) > 1)} on the portal"
     hint = "the portal sent far more rows than topics asked for: try a smaller batch"
+    given = {i.casefold(): i for i in wanted}
+    found: dict[str, Topic] = {}
+
+    def keep(rows: list[Topic]) -> None:
+        for topic in merge(rows):
+            key = given.get(topic.identifier.casefold())
+            if key is not None and key not in found:
+                found[key] = topic
+
     with _Session(base_url, timeout, retries, backoff, progress, doing) as session:
+        rows: list[Topic] = []
         for start in range(0, len(wanted), batch):
             query = identifier_query(wanted[start : start + batch])
             rows += session.pages(
                 EVERYTHING, query, page_size, max_pages, full_only=True, cap_hint=hint
             )
-    given = {i.casefold(): i for i in wanted}
-    found: dict[str, Topic] = {}
-    for topic in merge(rows):
-        key = given.get(topic.identifier.casefold())
-        if key is not None and key not in found:
-            found[key] = topic
+        keep(rows)
+        # cascade and external-action calls have no identifier field: their call
+        # identifier stands for it (topics.parse_search_page); one more request, only
+        # when some identifier was not found
+        missing = [i for i in wanted if i not in found]
+        rows = []
+        for start in range(0, len(missing), batch):
+            query = {"bool": {"must": [
+                {"terms": {"callIdentifier": missing[start : start + batch]}},
+                {"terms": {"type": ["2", "8"]}},
+            ]}}  # fmt: skip
+            rows += session.pages(
+                EVERYTHING, query, page_size, max_pages, full_only=True, cap_hint=hint
+            )
+        keep(rows)
     return {i: found[i] for i in wanted if i in found}
+
+
+def bounded_searches(
+    base_url: str,
+    searches: Sequence[tuple[str, dict[str, Any]]],
+    *,
+    limit: int = MAX_RESULTS,
+    page_size: int = PAGE_SIZE,
+    timeout: float | None = None,
+    retries: int = RETRIES,
+    backoff: float = BACKOFF,
+    progress: bool = True,
+) -> list[Bounded]:
+    """Each ``(text, query)`` search, read to its end when it has at most ``limit``
+    results, over one connection.
+
+    A search takes at most ``limit // page_size + 1`` requests (4 for 300 results in
+    pages of 100): page 1 says how many results there are (``totalResults``); more than
+    ``limit`` stops there, as too broad. Otherwise pages are read until one is empty or
+    short, or the rows read reach the count. Without a count, a search still giving rows
+    after ``limit`` is too broad, counted by the rows read.
+    """
+    if limit < 1 or page_size < 1:
+        raise BadValue("the result bound and page size must be at least 1")
+    max_pages = limit // page_size + 1
+    found: list[Bounded] = []
+    doing = "Running saved searches on the Funding & Tenders Portal"
+    with _Session(base_url, timeout, retries, backoff, progress, doing) as session:
+        for text, query in searches:
+            rows: list[Topic] = []
+            total: int | None = None
+            for number in range(1, max_pages + 1):
+                page = session.page(text or EVERYTHING, query, page_size, number)
+                if number == 1:
+                    total = session.total
+                    if total is not None and total > limit:
+                        break
+                rows += page
+                if len(page) < page_size or (total is not None and len(rows) >= total):
+                    break
+            broad = (total if total is not None else len(rows)) > limit
+            count = total if total is not None else len(rows)
+            found.append(Bounded([] if broad else merge(rows), count, broad))
+    return found
 
 
 # --- building queries ---------------------------------------------------------------------
@@ -206,7 +281,8 @@ def programme_codes(names: Iterable[str]) -> dict[str, str]:
 
     Each name is matched without regard to case, spaces or punctuation: a code, then
     a programme's whole name, then the portal's abbreviation (HORIZON, EDF, SMP...),
-    then part of a name ("erasmus"). A name that matches nothing is a BadValue.
+    then part of a name ("erasmus"). A name that matches nothing is a BadValue. A code
+    fundwatch has no name for (the portal has 64) stands for itself.
     """
     chosen: dict[str, str] = {}
     for name in names:
@@ -215,6 +291,9 @@ def programme_codes(names: Iterable[str]) -> dict[str, str]:
             raise BadValue("--programme is empty", hint="such as 'Horizon Europe' or LIFE")
         if name.strip() in PROGRAMMES:
             codes = [name.strip()]
+        elif name.strip().isdigit() and name.strip().isascii():
+            chosen[name.strip()] = name.strip()
+            continue
         else:
             codes = [c for c, p in PROGRAMMES.items() if _squash(p) == key]
             codes = codes or ([ABBREVIATIONS[key]] if key in ABBREVIATIONS else [])
@@ -267,6 +346,7 @@ class _Session:
         self.progress = net.Progress(f"{doing}…", progress, after=PROGRESS_AFTER)
         self.requests = 0
         self.rows = 0
+        self.total: int | None = None  # the last page's totalResults
 
     def __enter__(self) -> _Session:
         return self
@@ -332,6 +412,9 @@ class _Session:
             raise _failure(net.failure(response, self.base, what="portal"), response)
         data = _json(response, self.where)
         topics = parse_search_page(data, where=f"{self.where}, page {number}")
+        total = data.get("totalResults") if isinstance(data, dict) else None
+        ok = isinstance(total, int) and not isinstance(total, bool) and total >= 0
+        self.total = total if ok else None
         self.requests += 1
         self.rows += len(topics)
         self.progress.update(f"{self.doing}… page {number}, {self.rows} rows")

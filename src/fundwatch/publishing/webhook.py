@@ -252,6 +252,8 @@ def _sections(reminder: Reminder) -> list[_Section]:
         rows = [_opening_row(o) for o in reminder.opening]
         opening_head = _header("Opens", "In", "Call", "ID")
         sections.append(_Section(f"Opening within {within}", opening_head, (3, 1, 6, 3), rows))
+    if reminder.new_topics:
+        sections.append(_new_section(reminder))
     if reminder.changes:
         from fundwatch.output.report import changes_title
 
@@ -264,6 +266,26 @@ def _sections(reminder: Reminder) -> list[_Section]:
     return sections
 
 
+def _new_section(reminder: Reminder) -> _Section:
+    """The topics saved searches found new: deadline, topic (linked), kind, search."""
+    from fundwatch.output.report import NEW_TITLE
+
+    rows = []
+    for f in reminder.new_topics:
+        nxt = f.next_deadline(reminder.clock)
+        when = when_text(nxt, reminder.clock) if nxt else ""
+        rows.append(
+            _row(
+                _cell(_text(card_escape(when))),
+                _call_cell(f.title or f.identifier, f.url, f.programme),
+                _cell(_text(card_escape(f"{f.kind}, {f.status(reminder.clock)}"))),
+                _cell(_text(card_escape(f.search))),
+            )
+        )
+    head = _header("Next deadline", "Topic", "Kind", "Search")
+    return _Section(NEW_TITLE, head, (3, 6, 2, 3), rows)
+
+
 def _heading(reminder: Reminder) -> list[dict[str, Any]]:
     due = len(reminder.today) + sum(len(w.rows) for w in reminder.weeks)
     parts = []
@@ -274,6 +296,8 @@ def _heading(reminder: Reminder) -> list[dict[str, Any]]:
         parts.append(f"{n} call{'s' if n != 1 else ''} opening")
     if reminder.changes:
         parts.append("changes at the last portal sync")
+    if reminder.new_topics:
+        parts.append(f"{len(reminder.new_topics)} new on the portal")
     summary = ", ".join(parts)
     return [
         _text("Funding call deadlines", style="heading", size="Large", weight="Bolder"),

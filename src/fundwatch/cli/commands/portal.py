@@ -7,7 +7,8 @@ a query, topics into rows and calls, and failures into one line.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -16,28 +17,40 @@ from fundwatch.cli.app import Format, Status, command
 from fundwatch.cli.commands.watchlist import FormatOpt
 from fundwatch.cli.context import Session, emit, out
 from fundwatch.domain.errors import FundwatchError, UsageProblem
+from fundwatch.output.tables import one_line
 
 if TYPE_CHECKING:
+    from fundwatch.domain.discovery import Found, SavedSearch
     from fundwatch.domain.model import Call
     from fundwatch.domain.timeutil import Clock
     from fundwatch.output.tables import Grid
+    from fundwatch.portal.discovery import Plan
     from fundwatch.portal.topics import Topic
 
 SEARCH_LIMIT = 50
-LIVE = ("forthcoming", "open")  # what `search` shows without --status
 ID_LENGTH = 80  # a watched topic's id is its identifier as a slug, whole
 
 
 # --- search ---------------------------------------------------------------------------------
 
 
+class Kind(StrEnum):
+    topic = "topic"
+    cascade = "cascade"
+    external = "external"
+
+
 @command()
 def search(
     session: Session,
     text: Annotated[
-        str,
-        typer.Argument(metavar="TEXT", help="Words to look for ('***' or nothing: every topic)."),
-    ] = "***",
+        str | None,
+        typer.Argument(
+            metavar="TEXT",
+            help="Words to look for ('***' or nothing: every topic).",
+            show_default=False,
+        ),
+    ] = None,
     status: Annotated[
         list[Status] | None,
         typer.Option(
@@ -51,38 +64,106 @@ def search(
         list[str] | None,
         typer.Option(
             "--programme",
-            help="Only this programme: its name or part of it ('Horizon Europe', LIFE, "
-            "digital); repeatable.",
+            help="Only this programme: its name, part of it or its portal code "
+            "('Horizon Europe', LIFE, digital, 43108390); repeatable.",
             show_default=False,
+        ),
+    ] = None,
+    kind: Annotated[
+        list[Kind] | None,
+        typer.Option(
+            "--kind",
+            help="Grant topics, cascade calls (FSTP, run by EU projects) or external-action "
+            "calls (repeatable; default: topic and cascade).",
+            show_default=False,
+        ),
+    ] = None,
+    closing_within: Annotated[
+        str | None,
+        typer.Option(
+            "--closing-within",
+            metavar="DUR",
+            help="Next deadline within DUR (30d, 2m).",
+            show_default=False,
+        ),
+    ] = None,
+    opening_within: Annotated[
+        str | None,
+        typer.Option(
+            "--opening-within",
+            metavar="DUR",
+            help="Opens within DUR (30d, 2m).",
+            show_default=False,
+        ),
+    ] = None,
+    save: Annotated[
+        str | None,
+        typer.Option(
+            "--save",
+            metavar="NAME",
+            help="Keep this search under NAME: `sync` then reports new topics it finds.",
+            show_default=False,
+        ),
+    ] = None,
+    saved: Annotated[
+        str | None,
+        typer.Option(
+            "--saved", metavar="NAME", help="Run the saved search NAME.", show_default=False
         ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most N topics.")] = SEARCH_LIMIT,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Search the Funding & Tenders Portal live: identifier, title, status, next deadline."""
-    from fundwatch.portal import client
+    """Search the Funding & Tenders Portal live: identifier, title, status, next deadline.
 
-    statuses = tuple(s.value for s in status) if status else LIVE
-    programmes = client.programme_codes(programme or ())
-    query = client.search_query(statuses, list(programmes))
+    With --save NAME it is kept; sync then reports the topics it finds for the first time.
+    """
+    from fundwatch.domain import discovery
+    from fundwatch.domain.timeutil import parse_option_duration
+    from fundwatch.portal import client
+    from fundwatch.portal import discovery as finder
+
+    if saved is not None:
+        given = [text, save, closing_within, opening_within]
+        if any(v is not None for v in given) or status or programme or kind:
+            raise UsageProblem(
+                "--saved NAME runs the search as it was saved: give no TEXT, filter or --save"
+            )
+        wanted_search = _saved(session, saved)
+    else:
+        wanted_search = discovery.SavedSearch(
+            name=discovery.check_name(save) if save is not None else "search",
+            text=(text or "").strip() or client.EVERYTHING,
+            statuses=discovery.check_statuses(s.value for s in status or ()),
+            programmes=tuple(p.strip() for p in programme or ()),
+            kinds=discovery.check_kinds(k.value for k in kind or ()),
+            closing_within=parse_option_duration(closing_within, "--closing-within")
+            if closing_within is not None
+            else None,
+            opening_within=parse_option_duration(opening_within, "--opening-within")
+            if opening_within is not None
+            else None,
+        )
+    planned = finder.plan(wanted_search)
     clock = session.clock
-    names = set(programmes.values())
+    url = session.settings.portal_url
 
     def wanted(topic: Topic) -> bool:
-        if names and topic.programme not in names:
-            return False
-        return topic.status(clock) in statuses
+        return finder.matches(wanted_search, planned, topic, clock)
 
-    def enough(topics: list[Topic]) -> bool:
-        return sum(map(wanted, topics)) >= limit
+    if save is not None:
+        rows = _save(session, wanted_search, planned, wanted)[:limit]
+    else:
 
-    url = session.settings.portal_url
-    try:
-        topics = client.search_pages(url, text.strip() or "***", query, enough=enough)
-    except client.TooManyPages as exc:
-        sys.stderr.write(f"warning: {exc.message}; showing those read ({exc.hint})\n")
-        topics = exc.topics
-    rows = [t for t in topics if wanted(t)][:limit]
+        def enough(topics: list[Topic]) -> bool:
+            return sum(map(wanted, topics)) >= limit
+
+        try:
+            topics = client.search_pages(url, planned.text, planned.query, enough=enough)
+        except client.TooManyPages as exc:
+            sys.stderr.write(f"warning: {exc.message}; showing those read ({exc.hint})\n")
+            topics = exc.topics
+        rows = [t for t in topics if wanted(t)][:limit]
     emit(
         fmt.value,
         lambda: topics_grid(rows, clock),
@@ -91,6 +172,180 @@ def search(
         "No topics on the portal match.",
         len(rows),
     )
+
+
+def _saved(session: Session, name: str) -> SavedSearch:
+    """The saved search ``name``, or one error line naming those there are."""
+    from fundwatch.domain import discovery
+
+    searches = _searches(session)
+    found = discovery.find(searches, name)
+    if found is None:
+        names = ", ".join(f"'{s.name}'" for s in searches)
+        raise FundwatchError(
+            f"no saved search named '{name}'",
+            hint=f"saved: {names}" if names else "save one: fundwatch search TEXT --save NAME",
+        )
+    return found
+
+
+def _searches(session: Session) -> list[SavedSearch]:
+    from fundwatch.domain import discovery
+
+    if not session.path.exists():
+        return []
+    return discovery.read_searches(session.load().extra)
+
+
+def _save(
+    session: Session, search: SavedSearch, planned: Plan, wanted: Callable[[Topic], bool]
+) -> list[Topic]:
+    """Run ``search`` as sync will (bounded), record what it matches, keep it."""
+    from fundwatch.domain import discovery
+    from fundwatch.portal import client
+    from fundwatch.portal.discovery import as_found
+    from fundwatch.storage import store
+
+    if discovery.find(_searches(session), search.name) is not None:
+        raise _taken(search.name)
+    [answer] = client.bounded_searches(session.settings.portal_url, [(planned.text, planned.query)])
+    if answer.too_broad:
+        raise FundwatchError(
+            f"'{search.name}' is too broad: the portal has {answer.total} results for it "
+            f"(a saved search may have at most {client.MAX_RESULTS}); nothing saved",
+            hint="narrow it with more words, --status, --programme or --kind",
+        )
+    matched = [t for t in answer.topics if wanted(t)]
+    now = session.clock.now
+    with store.transaction(session.path, create=True) as watchlist:
+        searches = discovery.read_searches(watchlist.extra)
+        if discovery.find(searches, search.name) is not None:
+            raise _taken(search.name)
+        watched = [c.identifier for c in watchlist.calls if c.identifier]
+        found = [as_found(t, search.name, now) for t in matched]
+        first, _ = discovery.recorded(search, found, watched, now)
+        watchlist.extra[discovery.TABLE] = discovery.searches_table([*searches, first])
+    sys.stderr.write(
+        f"Saved search '{search.name}': {len(matched)} topic{'s' * (len(matched) != 1)} "
+        "recorded; `fundwatch sync` reports the new ones it finds.\n"
+    )
+    return matched
+
+
+def _taken(name: str) -> FundwatchError:
+    return FundwatchError(
+        f"there is already a saved search named '{name}'",
+        hint=f"choose another name, or remove it first: fundwatch searches remove '{name}'",
+    )
+
+
+class SearchesAction(StrEnum):
+    list = "list"
+    remove = "remove"
+
+
+@command()
+def searches(
+    session: Session,
+    action: Annotated[
+        SearchesAction,
+        typer.Argument(
+            metavar="[list|remove]",
+            help="list (the default), or remove NAME.",
+            show_default=False,
+        ),
+    ] = SearchesAction.list,
+    name: Annotated[
+        str | None, typer.Argument(metavar="[NAME]", help="The search to remove.")
+    ] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """The saved portal searches: name, query, filters, last run, topics seen.
+
+    `fundwatch searches remove NAME` forgets one (and what it has seen).
+    """
+    from fundwatch.domain import discovery
+    from fundwatch.storage import store
+
+    if action is SearchesAction.remove:
+        if name is None:
+            raise UsageProblem("name the search to remove: fundwatch searches remove NAME")
+        _saved(session, name)  # says which there are
+        with store.transaction(session.path) as watchlist:
+            kept = discovery.read_searches(watchlist.extra)
+            gone = discovery.find(kept, name)
+            if gone is None:  # removed meanwhile
+                raise FundwatchError(f"no saved search named '{name}'")
+            kept.remove(gone)
+            if kept:
+                watchlist.extra[discovery.TABLE] = discovery.searches_table(kept)
+            else:
+                watchlist.extra.pop(discovery.TABLE, None)
+        out(f"Removed saved search '{one_line(gone.name)}'.\n")
+        return
+    if name is not None:
+        raise UsageProblem(f"unexpected '{name}': `fundwatch searches` lists them all")
+    saved = _searches(session)
+    clock = session.clock
+    emit(
+        fmt.value,
+        lambda: searches_grid(saved, clock),
+        lambda: [search_record(s) for s in saved],
+        lambda: searches_csv(saved),
+        "No saved searches (save one: fundwatch search TEXT --save NAME).",
+        len(saved),
+    )
+
+
+def search_record(s: SavedSearch) -> dict[str, Any]:
+    from fundwatch.domain.timeutil import iso
+
+    return {
+        "name": s.name,
+        "text": s.text,
+        "status": list(s.statuses),
+        "programme": list(s.programmes),
+        "kind": list(s.kinds),
+        "closing_within": str(s.closing_within) if s.closing_within else None,
+        "opening_within": str(s.opening_within) if s.opening_within else None,
+        "last_run": iso(s.last_run),
+        "count": s.hits,
+        "too_broad": s.too_broad,
+        "seen": len(s.seen) if s.seen is not None else None,
+        "new_at_last_run": len(s.latest()),
+    }
+
+
+SEARCHES_CSV = ("name", "text", "status", "programme", "kind", "closing_within", "opening_within",
+                "last_run", "count", "too_broad", "seen", "new_at_last_run")  # fmt: skip
+
+
+def searches_csv(saved: Sequence[SavedSearch]) -> str:
+    from fundwatch.output.tables import to_csv
+
+    rows = []
+    for s in saved:
+        rec = search_record(s)
+        rows.append([("; ".join(v) if isinstance(v, list) else v) for v in rec.values()])
+    return to_csv(SEARCHES_CSV, rows)
+
+
+def searches_grid(saved: Sequence[SavedSearch], clock: Clock) -> Grid:
+    from fundwatch.domain.timeutil import human
+    from fundwatch.output.tables import Grid
+
+    grid = Grid(["Name", "Query", "Filters", "Last run", "Seen"], right=frozenset({4}))
+    for s in saved:
+        last = human(s.last_run.astimezone(clock.tz)) if s.last_run else "never"
+        if s.too_broad:
+            seen = f"too broad ({s.hits})"
+        elif s.seen is None:
+            seen = "-"
+        else:
+            fresh = len(s.latest())
+            seen = f"{len(s.seen)}" + (f" ({fresh} new)" if fresh else "")
+        grid.add([s.name, s.text, s.filters(), last, seen], None)
+    return grid
 
 
 def topic_record(topic: Topic, clock: Clock) -> dict[str, Any]:
@@ -160,14 +415,26 @@ def topics_grid(topics: Sequence[Topic], clock: Clock) -> Grid:
 def watch(
     session: Session,
     identifiers: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
             metavar="IDENTIFIER...",
             help="Official topic ids, such as HORIZON-CL3-2025-01-SSRI-04.",
             show_default=False,
         ),
-    ],
-) -> None:
+    ] = None,
+    new: Annotated[
+        bool, typer.Option("--new", help="Every topic new at the last sync's saved searches.")
+    ] = False,
+    search_name: Annotated[
+        str | None,
+        typer.Option(
+            "--search",
+            metavar="NAME",
+            help="With --new: only this saved search's.",
+            show_default=False,
+        ),
+    ] = None,
+) -> int | None:
     """Add portal topics to the watchlist by their identifier, filled from the portal.
 
     Prints the new ids; those the portal does not know or you already watch are skipped.
@@ -175,7 +442,16 @@ def watch(
     from fundwatch.portal import client
     from fundwatch.storage import store
 
-    asked = list(dict.fromkeys(i.strip() for i in identifiers if i.strip()))
+    if new:
+        if identifiers:
+            raise UsageProblem("give identifiers or --new, not both")
+        asked = _new_of_last_sync(session, search_name)
+        if not asked:
+            return None
+    elif search_name is not None:
+        raise UsageProblem("--search NAME goes with --new")
+    else:
+        asked = list(dict.fromkeys(i.strip() for i in identifiers or () if i.strip()))
     if not asked:
         raise UsageProblem("give at least one identifier, such as HORIZON-CL3-2025-01-SSRI-04")
     path = session.path
@@ -183,6 +459,7 @@ def watch(
     watched = [i for i in asked if i.casefold() in owners]
     wanted = [i for i in asked if i.casefold() not in owners]
     found = client.fetch_topics(session.settings.portal_url, wanted) if wanted else {}
+    found |= _found_by_searches(session, [i for i in wanted if i not in found])
     unknown = [i for i in wanted if i not in found]
 
     added: list[str] = []
@@ -208,6 +485,62 @@ def watch(
     for problem in problems:
         sys.stderr.write(f"warning: {problem}\n")
     out("".join(f"{call_id}\n" for call_id in added))
+    return None
+
+
+def _new_of_last_sync(session: Session, name: str | None) -> list[str]:
+    """The identifiers new at the last sync (of one saved search), less those watched;
+    says so on stderr when there are none."""
+    searches = [_saved(session, name)] if name is not None else _searches(session)
+    if not searches:
+        raise FundwatchError(
+            "there are no saved searches", hint="save one: fundwatch search TEXT --save NAME"
+        )
+    owners = _owners(session.load().calls)
+    latest = [f for s in searches for f in s.latest()]
+    asked = list(dict.fromkeys(f.identifier for f in latest))
+    left = [i for i in asked if i.casefold() not in owners]
+    if not left:
+        said = "all already watched" if asked else "none"
+        sys.stderr.write(f"No new topics to watch from the last sync ({said}).\n")
+    return left
+
+
+def _found_by_searches(session: Session, identifiers: list[str]) -> dict[str, Topic]:
+    """Topics that saved searches found, for identifiers the portal's lookup did not
+    know (cascade calls are found by search but have no identifier field to look up)."""
+    if not identifiers:
+        return {}
+    records: dict[str, Found] = {}
+    for s in _searches(session):
+        for f in s.new:
+            records[f.identifier.casefold()] = f
+    out = {}
+    for identifier in identifiers:
+        record = records.get(identifier.casefold())
+        if record is not None:
+            out[identifier] = _as_topic(record)
+    return out
+
+
+def _as_topic(f: Found) -> Topic:
+    from fundwatch.domain.discovery import KINDS
+    from fundwatch.portal.topics import Topic
+
+    return Topic(
+        identifier=f.identifier,
+        title=f.title,
+        call_identifier=None,
+        call_title=None,
+        programme=f.programme,
+        portal_status=None,
+        opens=f.opens,
+        deadlines=f.deadlines,
+        url=f.url,
+        budget=None,
+        type=KINDS.get(f.kind, f.kind),
+        source=None,
+    )
 
 
 def _owners(calls: Iterable[Call]) -> dict[str, str]:

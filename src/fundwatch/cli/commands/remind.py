@@ -16,7 +16,10 @@ from fundwatch.domain.query import Filters
 from fundwatch.output.tables import zone_caption
 
 if TYPE_CHECKING:
+    from fundwatch.domain.discovery import Found
     from fundwatch.domain.reminder import Reminder
+    from fundwatch.domain.timeutil import Clock, Duration
+    from fundwatch.storage.codec import Watchlist
 
 
 class RemindFormat(StrEnum):
@@ -85,6 +88,7 @@ def remind(
     reminder = reminders.build(
         watchlist.calls, clock, span, filters, all_, watchlist.extra.get("sync")
     )
+    reminder = reminder._replace(new_topics=_new_topics(watchlist, clock, span))
     if not reminder.empty:
         if target is not None:
             _post(reminder, *target)
@@ -93,6 +97,14 @@ def remind(
         else:
             out(report.render(reminder, fmt.value))
     return NOTHING_DUE if exit_code and not reminder.due else None
+
+
+def _new_topics(watchlist: Watchlist, clock: Clock, span: Duration) -> tuple[Found, ...]:
+    """What saved searches found new at the syncs within the window (not yet watched)."""
+    from fundwatch.domain import discovery
+
+    searches = discovery.read_searches(watchlist.extra)
+    return tuple(discovery.recent(searches, watchlist.calls, clock, span))
 
 
 def _table(reminder: Reminder) -> None:
