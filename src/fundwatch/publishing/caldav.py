@@ -169,13 +169,36 @@ class Server:
         self.requests = 0
 
     def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None = None
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        cap: int = 1024 * 1024,
     ) -> httpx.Response:
+        """The answer, read up to ``cap`` bytes (a bigger one is an error)."""
+        import httpx
+
         from fundwatch import net
 
         self.requests += 1
         try:
-            return self.client.request(method, url, headers=dict(headers), content=body)
+            with self.client.stream(method, url, headers=dict(headers), content=body) as r:
+                data = bytearray()
+                for chunk in r.iter_bytes():
+                    data += chunk
+                    if len(data) > cap:
+                        raise FundwatchError(
+                            f"{WHAT} at {net.host(url)} answered more than {cap // 2**20} MB"
+                        )
+                kept = [  # the body is decoded already
+                    (k, v)
+                    for k, v in r.headers.multi_items()
+                    if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+                ]
+                return httpx.Response(
+                    r.status_code, headers=kept, content=bytes(data), request=r.request
+                )
         except Exception as exc:
             import httpx
 
@@ -215,6 +238,7 @@ class Server:
             self.url,
             {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"},
             PROPFIND_BODY,
+            cap=MAX_LISTING,
         )
         where = f"{net.host(self.url)}"
         if response.status_code in (401, 403, 404):
@@ -233,8 +257,6 @@ class Server:
                     "https://HOST/remote.php/dav/calendars/USER/CALENDAR/)",
                 )
             raise self.fail(response, "when listing the calendar")
-        if len(response.content) > MAX_LISTING:
-            raise FundwatchError(f"{where}: the calendar's listing is too large")
         return parse_listing(response.content, self.url, where)
 
     def put(self, name: str, body: bytes, match: str | None) -> tuple[int, str]:
