@@ -21,6 +21,7 @@ def application() -> typer.Typer:
         publish,
         remind,
         sync,
+        timeline,
         watchlist,
     )
 

@@ -16,6 +16,8 @@ from fundwatch.domain.query import DeadlineRow
 from fundwatch.domain.reminder import Opening, Reminder
 from fundwatch.domain.timeutil import Clock, human, iso
 from fundwatch.output.tables import (
+    SOON_DAYS,
+    URGENT_DAYS,
     Grid,
     days_text,
     md_escape,
@@ -236,7 +238,7 @@ def _link(label: str, url: str | None) -> str:
 def _urgency(days: int | None) -> str:
     if days is None:
         return ""
-    return "red" if days <= 3 else "amber" if days <= 14 else ""
+    return "red" if days <= URGENT_DAYS else "amber" if days <= SOON_DAYS else ""
 
 
 def _html_table(grid: Grid) -> str:
@@ -275,6 +277,10 @@ def page(r: Reminder) -> str:
         f'<h1 style="font-size:20px;margin:0 0 4px">{_e(headline(r))}</h1>',
         f'<p style="color:#555555;margin:0 0 16px;font-size:13px">{_e(zone_caption(r.clock))}</p>',
     ]
+    if r.due or r.opening:  # the window as a picture, in table cells (mail drops SVG)
+        from fundwatch.output import timeline
+
+        out.append(timeline.mail_table(timeline.of_reminder(r)))
     for title, grid in sections(r):
         out.append(f'<h2 style="font-size:16px;margin:20px 0 8px">{_e(title)}</h2>')
         out.append(_html_table(grid))

@@ -136,6 +136,11 @@ def upcoming_csv(rows: Sequence[DeadlineRow]) -> str:
 # --- the human grid ---------------------------------------------------------------------
 
 
+# urgency, for every output that colours by it: due within URGENT_DAYS (red), SOON_DAYS (yellow)
+URGENT_DAYS = 3
+SOON_DAYS = 14
+
+
 class Grid:
     """Columns and rows of text, with the days left of each row for colouring by urgency."""
 

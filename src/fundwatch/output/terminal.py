@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
-from fundwatch.output.tables import Grid, one_line
+from fundwatch.output.tables import SOON_DAYS, URGENT_DAYS, Grid, one_line
 
 
 def urgency_style(days_left: int | None) -> str:
@@ -13,9 +13,9 @@ def urgency_style(days_left: int | None) -> str:
         return ""
     if days_left < 0:
         return "dim"
-    if days_left <= 3:
+    if days_left <= URGENT_DAYS:
         return "bold red"
-    if days_left <= 14:
+    if days_left <= SOON_DAYS:
         return "yellow"
     return ""
 
@@ -86,3 +86,16 @@ def print_fields(pairs: list[tuple[str, str]], grid: Grid, stream: TextIO | None
     console.print(fields)
     console.print()
     print_grid(grid, stream)
+
+
+def print_runs(lines: list[list[tuple[str, str]]], stream: TextIO | None = None) -> None:
+    """Lines of (text, style) runs, coloured unless NO_COLOR is set; never wrapped."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
+    for line in lines:
+        text = Text(no_wrap=True, overflow="ignore")
+        for part, style in line:
+            text.append(part, style=style or None)
+        console.print(text)

@@ -31,7 +31,13 @@ KNOWN = {
     "alarms": "calendar alarms before each deadline",
     "milestones": "preparation milestones before each deadline (NAME=DUR)",
     "calendar_name": "name of the published calendar (`publish`)",
+    "mail_from": "sender address of `remind --mail`",
+    "smtp_host": "SMTP server of `remind --mail`",
+    "smtp_port": "its port (default 587 for starttls, 465 for ssl, 25 for none)",
+    "smtp_security": "starttls (default), ssl, or none (localhost only)",
+    "smtp_user": "SMTP login (password from FUNDWATCH_SMTP_PASSWORD or ~/.netrc)",
 }
+SMTP_SECURITY = ("starttls", "ssl", "none")
 
 
 _XDG = {
@@ -99,6 +105,11 @@ class Settings(NamedTuple):
     alarms: tuple[str, ...] = DEFAULT_ALARMS
     milestones: tuple[str, ...] = ()
     calendar_name: str = "Funding deadlines"
+    mail_from: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    smtp_security: str = "starttls"
+    smtp_user: str | None = None
     unknown: tuple[str, ...] = ()
     sources: dict[str, str] | None = None
 
@@ -163,6 +174,11 @@ def load_settings(path: Path | None = None) -> Settings:
         alarms=get("alarms", None, DEFAULT_ALARMS, _durations),
         milestones=get("milestones", None, (), _milestones),
         calendar_name=get("calendar_name", None, "Funding deadlines", _name),
+        mail_from=get("mail_from", None, None, _text),  # checked by remind --mail
+        smtp_host=get("smtp_host", None, None, _text),
+        smtp_port=get("smtp_port", None, None, _port),
+        smtp_security=get("smtp_security", None, "starttls", _security),
+        smtp_user=get("smtp_user", None, None, _text),
         unknown=tuple(k for k in raw if k not in KNOWN),
         sources=sources,
     )
@@ -181,6 +197,19 @@ def _url(value: Any, key: str) -> str:
     text = _text(value, key)
     if not text.startswith(("https://", "http://")):
         raise BadValue("must be an http(s) address")
+    return text
+
+
+def _port(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+        raise BadValue("must be a port number from 1 to 65535")
+    return value
+
+
+def _security(value: Any, key: str) -> str:
+    text = _text(value, key)
+    if text not in SMTP_SECURITY:
+        raise BadValue(f"'{text}' is not one of {', '.join(SMTP_SECURITY)}")
     return text
 
 

@@ -102,9 +102,9 @@ def _to_folder(
     base_url: str | None,
     fmt: PublishFormat,
 ) -> None:
-    from fundwatch.domain.query import upcoming_rows
+    from fundwatch.domain.query import selected, upcoming_rows
     from fundwatch.domain.timeutil import parse_option_duration
-    from fundwatch.output import calendar, page, tables
+    from fundwatch.output import calendar, page, tables, timeline
     from fundwatch.publishing.folder import check_folder, write_folder
 
     if base_url is not None:
@@ -123,6 +123,8 @@ def _to_folder(
         counts["cancelled"] = sum(i.cancelled for i in items)
         rows = upcoming_rows(calls, clock, parse_option_duration(HORIZON, "--within"), filters)
         sections = page.sections(rows, clock, options.name, base_url)
+        picture = timeline.for_page(selected(calls, clock, filters), clock)
+        page.insert_section(sections, page.Section("timeline", picture), before="months")
         written.extend(
             write_folder(
                 folder,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -71,6 +71,15 @@ def remind(
         bool, typer.Option("--exit-code", help=f"Exit {NOTHING_DUE} when nothing is due.")
     ] = False,
     all_: AllOpt = False,
+    mail: Annotated[
+        str | None,
+        typer.Option(
+            "--mail",
+            metavar="TO[,TO...]",
+            show_default=False,
+            help="Send it by e-mail (settings smtp_host, mail_from...; see README).",
+        ),
+    ] = None,
 ) -> int | None:
     """The weekly reminder: due today, due within DUR by week, opening soon, changed.
 
@@ -83,13 +92,16 @@ def remind(
     span = parse_option_duration(within, "--within")
     # the webhook is checked first, so that a wrong one shows in an empty week too
     target = _webhook(session, webhook, post_format) if post else None
+    mailing = _mailing(session, mail) if mail is not None else None
     clock = session.clock
     watchlist = session.load()
     reminder = reminders.build(
         watchlist.calls, clock, span, filters, all_, watchlist.extra.get("sync")
     )
     reminder = reminder._replace(new_topics=_new_topics(watchlist, clock, span))
-    if not reminder.empty:
+    if not reminder.empty and mailing is not None:
+        _mail(reminder, *mailing)
+    if not reminder.empty and (mailing is None or target is not None):
         if target is not None:
             _post(reminder, *target)
         elif fmt is RemindFormat.table:
@@ -151,3 +163,24 @@ def _post(reminder: Reminder, url: str, kind: str) -> None:
     sent = webhook.post(url, report.chat(reminder, kind), reminder, kind)
     if sys.stderr.isatty():
         sys.stderr.write(f"Posted to {net.host(url)} ({kind}, {sent} message{'s' * (sent > 1)}).\n")
+
+
+def _mailing(session: Session, to: str) -> tuple[list[str], tuple[str, str], Any]:
+    """The recipients, the sender and the SMTP server, checked before anything is sent
+    (so that a mistake shows in an empty week too)."""
+    from fundwatch.publishing import mail
+
+    settings = session.settings
+    return mail.recipients(to), mail.sender(settings), mail.server(settings)
+
+
+def _mail(reminder: Reminder, to: list[str], sender: tuple[str, str], server: Any) -> None:
+    from fundwatch.output import report
+    from fundwatch.publishing import mail
+
+    msg = mail.message(
+        report.headline(reminder), report.text(reminder), report.page(reminder), sender, to
+    )
+    mail.send(msg, server)
+    if sys.stderr.isatty():
+        sys.stderr.write(f"Mailed to {', '.join(to)} through {server.name}.\n")

@@ -303,6 +303,9 @@ def check(session: Session) -> None:
     out(f"{path}: {len(watchlist.calls)} calls, {deadlines} deadlines, no problems.\n")
 
 
+MAIL_SETTINGS = ("mail_from", "smtp_host", "smtp_port", "smtp_security", "smtp_user")
+
+
 @command()
 def config(session: Session, fmt: FormatOpt = Format.table) -> None:
     """The resolved paths and settings."""
@@ -333,6 +336,7 @@ def config(session: Session, fmt: FormatOpt = Format.table) -> None:
         ("alarms", list(s.alarms), sources.get("alarms", "")),
         ("milestones", list(s.milestones), sources.get("milestones", "")),
         ("calendar_name", s.calendar_name, sources.get("calendar_name", "")),
+        *[(key, getattr(s, key), sources.get(key, "")) for key in MAIL_SETTINGS],
         ("today", clock.today.isoformat(), "--as-of" if session.as_of else (
             "$FUNDWATCH_AS_OF" if os.environ.get("FUNDWATCH_AS_OF") else "clock")),
     ]  # fmt: skip
@@ -341,7 +345,9 @@ def config(session: Session, fmt: FormatOpt = Format.table) -> None:
         return
     grid = Grid(["Setting", "Value", "From"])
     for key, value, source in rows:
-        shown = ", ".join(value) if isinstance(value, list) else ("" if value is None else value)
+        shown = (
+            ", ".join(value) if isinstance(value, list) else ("" if value is None else str(value))
+        )
         grid.add([key, shown or "(none)", source], None)
     if s.unknown:
         grid.add(["unknown keys", ", ".join(s.unknown), "ignored"], None)
