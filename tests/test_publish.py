@@ -359,6 +359,9 @@ def test_folder_feed_page_and_a_subscriber(fw, fw_env, watchlist, web, tmp_path)
     assert json.loads(httpx.get(base + "deadlines.json").content) == json.loads(upcoming.out)
     page = httpx.get(base + "index.html").text
     assert "<script" not in page and "<link" not in page and "src=" not in page
+    # the sections in order: heading, the timeline picture (inline SVG), months, footer
+    order = [page.index(f'<section id="{n}">') for n in ("heading", "timeline", "months")]
+    assert order == sorted(order) and "<svg" in page
     assert "Beta &lt;b&gt;call&lt;/b&gt;" in page and "<b>call" not in page
     assert f'href="{webcal}"' in page
     assert 'href="https://example.org/alpha?a=1&amp;b=%3C2%3E"' in page
