@@ -1,14 +1,18 @@
 """Shared test set-up: every test gets its own watchlist, settings, cache and zone.
 
-``fw(...)`` runs the real ``fundwatch`` console script in a subprocess (as a user or
-cron would), with the isolated environment; ``fw_env`` is that environment.
+``fw(...)`` runs the ``fundwatch`` console script's entry (``fundwatch.cli.main.run``)
+in-process, with the isolated environment; ``fw_proc(...)`` runs it in a real process
+(as a user or cron would); ``fw_env`` is that environment.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
 import subprocess
 import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -24,6 +28,7 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parents[1]
+MODULE = (sys.executable, "-m", "fundwatch")
 FIXTURES = ROOT / "tests" / "fixtures"
 SAMPLE = ROOT / "data" / "calls.toml"
 
@@ -60,9 +65,93 @@ def fw_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return env
 
 
+# typer reads these once, when it is imported (its rich help and errors): import it now,
+# in the environment fw_env gives every run, and run in a process of its own any run
+# that sets them otherwise (FORCE_COLOR=1, say), lest it see another run's settings
+TYPER_IMPORT_ENV = ("FORCE_COLOR", "PY_COLORS", "GITHUB_ACTIONS", "TERMINAL_WIDTH",
+                    "_TYPER_FORCE_DISABLE_TERMINAL", "TYPER_USE_RICH")  # fmt: skip
+with pytest.MonkeyPatch.context() as _mp:
+    _mp.delenv("FORCE_COLOR", raising=False)
+    import typer.rich_utils  # noqa: F401
+
+    TYPER_SAW = {key: os.environ.get(key) for key in TYPER_IMPORT_ENV}
+
+
+def in_process(
+    args: tuple[str, ...], env: dict[str, str], stdin: bytes = b"", prog_name: str = "fundwatch"
+) -> tuple[int, bytes, bytes]:
+    """``fundwatch ARGS`` in this interpreter, as the console script runs it
+    (``fundwatch.cli.main.run``): sys.argv and the standard streams swapped for
+    in-memory ones, the environment exactly ``env`` for the run; (code, stdout, stderr).
+
+    stdout is a text stream over bytes, so that commands writing binary output through
+    ``sys.stdout.buffer`` work as they do in a process.
+    """
+    from fundwatch.cli.main import run
+
+    if any(env.get(key) != TYPER_SAW[key] for key in TYPER_IMPORT_ENV):
+        script = shutil.which("fundwatch", path=str(Path(sys.executable).parent))
+        command = [script] if script and prog_name == "fundwatch" else [*MODULE]
+        proc = subprocess.run(
+            [*command, *args], env=env, input=stdin, capture_output=True, timeout=60
+        )
+        return proc.returncode, proc.stdout, proc.stderr
+    out, err = io.BytesIO(), io.BytesIO()
+    streams = (
+        io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"),
+        io.TextIOWrapper(out, encoding="utf-8"),
+        io.TextIOWrapper(err, encoding="utf-8", errors="backslashreplace", line_buffering=True),
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        for key in [k for k in os.environ if k not in env]:
+            mp.delenv(key)
+        for key, value in env.items():
+            if os.environ.get(key) != value:
+                mp.setenv(key, value)
+        mp.setattr(sys, "argv", ["fundwatch", *args])
+        mp.setattr(sys, "stdin", streams[0])
+        mp.setattr(sys, "stdout", streams[1])
+        mp.setattr(sys, "stderr", streams[2])
+        try:
+            code = run(args, prog_name=prog_name)
+        except SystemExit as exc:
+            if exc.code is None or isinstance(exc.code, int):
+                code = exc.code or 0
+            else:
+                sys.stderr.write(f"{exc.code}\n")
+                code = 1
+        except Exception:  # what the interpreter prints for an uncaught exception
+            traceback.print_exc(file=sys.stderr)
+            code = 1
+        finally:
+            for stream in streams[1:]:
+                stream.flush()
+    return code, out.getvalue(), err.getvalue()
+
+
+def in_process_text(data: bytes) -> str:
+    """Bytes read back as ``subprocess.run(text=True)`` reads them (universal newlines)."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read()
+
+
 @pytest.fixture
 def fw(fw_env: dict[str, str]):
-    """Run ``fundwatch ARGS...``; returns Result(code, out, err)."""
+    """Run ``fundwatch ARGS...`` in-process; returns Result(code, out, err).
+
+    ``env`` adds to (or overrides) the test's environment for this run; ``input`` is
+    stdin (empty if not given). ``fw_proc`` runs a real process instead."""
+
+    def run(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+        code, out, err = in_process(args, {**fw_env, **(env or {})}, (input or "").encode("utf-8"))
+        return Result(code, in_process_text(out), in_process_text(err))
+
+    return run
+
+
+@pytest.fixture
+def fw_proc(fw_env: dict[str, str]):
+    """Like ``fw``, in a real ``python -m fundwatch`` process (as a user or cron runs it):
+    for signals, stdin pipes, start-up and what only a whole process shows."""
 
     def run(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
         proc = subprocess.run(
@@ -90,14 +179,8 @@ def fw_bytes(fw_env: dict[str, str]):
     """Like ``fw`` but stdout as bytes (CSV and iCalendar line endings are the format's)."""
 
     def run(*args: str, env: dict[str, str] | None = None) -> BytesResult:
-        proc = subprocess.run(
-            [sys.executable, "-m", "fundwatch", *args],
-            env={**fw_env, **(env or {})},
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            timeout=60,
-        )
-        return BytesResult(proc.returncode, proc.stdout, proc.stderr.decode("utf-8"))
+        code, out, err = in_process(args, {**fw_env, **(env or {})})
+        return BytesResult(code, out, err.decode("utf-8"))
 
     return run
 

@@ -1,6 +1,6 @@
 """End-to-end tests of every watchlist command, run as a user or cron would run them.
 
-Each test drives the real CLI in a subprocess (the ``fw`` fixture of conftest.py:
+Each test drives the console script's entry in-process (the ``fw`` fixture of conftest.py:
 isolated watchlist, settings and cache, TZ=Europe/Brussels, NO_COLOR=1), freezes
 "today" with ``--as-of`` (or FUNDWATCH_AS_OF), and checks output exactly: JSON by
 whole objects, CSV byte for byte.

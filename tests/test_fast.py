@@ -1,16 +1,20 @@
 """The fast path (fast.py) must be invisible: for `list` and `upcoming` it prints the same
 bytes, on stdout and stderr, with the same exit code, as the typer application
-(FUNDWATCH_NO_FASTPATH=1), for every command line, good or bad.
+(FUNDWATCH_NO_FASTPATH=1), for every command line, good or bad. Each case runs in-process
+(the console script's ``run``); a few run in real processes too, where the fast path
+must also leave typer and rich unimported.
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from conftest import in_process
 
 from fundwatch.cli import fast
 
@@ -164,9 +168,20 @@ CASES: list[tuple[str, list[str], dict[str, str], str]] = [
 
 
 def run_both(fw_env: dict[str, str], argv: list[str], env: dict[str, str]):
-    def run(extra: dict[str, str]) -> tuple[int, bytes, bytes]:
+    """(code, stdout, stderr) of the run as it is, and of the run through typer alone."""
+    fast_run = in_process(tuple(argv), {**fw_env, **env})
+    typer_run = in_process(tuple(argv), {**fw_env, **env, "FUNDWATCH_NO_FASTPATH": "1"})
+    return fast_run, typer_run
+
+
+def run_both_in_processes(fw_env: dict[str, str], argv: list[str], env: dict[str, str]):
+    """The same in real processes of the console script."""
+    script = shutil.which("fundwatch", path=str(Path(sys.executable).parent))
+    assert script, "the fundwatch console script is not installed beside this python"
+
+    def run(command: list[str], extra: dict[str, str]) -> tuple[int, bytes, bytes]:
         proc = subprocess.run(
-            [sys.executable, "-m", "fundwatch", *argv],
+            [*command, *argv],
             env={**fw_env, **env, **extra},
             capture_output=True,
             stdin=subprocess.DEVNULL,
@@ -175,8 +190,8 @@ def run_both(fw_env: dict[str, str], argv: list[str], env: dict[str, str]):
         return proc.returncode, proc.stdout, proc.stderr
 
     with ThreadPoolExecutor(2) as pool:
-        fast_run = pool.submit(run, {})
-        typer_run = pool.submit(run, {"FUNDWATCH_NO_FASTPATH": "1"})
+        fast_run = pool.submit(run, [script], {})
+        typer_run = pool.submit(run, [script], {"FUNDWATCH_NO_FASTPATH": "1"})
         return fast_run.result(), typer_run.result()
 
 
@@ -200,3 +215,55 @@ def test_fast_path_prints_the_same_bytes(fw_env, paths, argv, env, kind):
         assert code == 1 and out == b"" and err.startswith(b"error: "), err.decode()
     else:
         assert code in (0, 2), err.decode()
+
+
+REAL = ["list-json", "upcoming-table", "file-both", "bad-within", "bogus-format", "missing-value"]
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_fast_path_prints_the_same_bytes_in_real_processes(fw_env, paths, name):
+    (argv, env, _kind) = next(c[1:] for c in CASES if c[0] == name)
+    argv = [fill(a, paths) for a in argv]
+    env = {k: fill(v, paths) for k, v in env.items()}
+    fast_result, typer_result = run_both_in_processes(fw_env, argv, env)
+    assert fast_result == typer_result
+    assert fast_result == run_both(fw_env, argv, env)[0]  # in-process: the same bytes
+
+
+def test_the_fast_path_imports_neither_typer_nor_rich(fw_env, paths):
+    probe = (
+        "import sys\n"
+        "from fundwatch.cli.main import run\n"
+        "code = run(sys.argv[1:])\n"
+        "heavy = sorted({'typer', 'rich', 'httpx', 'icalendar'} & set(sys.modules))\n"
+        "sys.stderr.write(f'heavy={heavy}')\n"
+        "sys.exit(code)\n"
+    )
+    for argv in (["upcoming", *A, "--within", "120d", "--format", "json"], ["list", *A]):
+        argv = [fill(a, paths) for a in argv]
+        proc = subprocess.run(
+            [sys.executable, "-c", probe, *argv], env=fw_env, capture_output=True, timeout=60
+        )
+        assert proc.returncode == 0 and proc.stdout, proc.stderr
+        assert proc.stderr == b"heavy=[]"
+
+
+def test_the_fast_path_reads_the_options_the_typer_commands_have():
+    import typer.main
+
+    from fundwatch.cli.main import application
+
+    group = typer.main.get_command(application())
+    for command in fast.COMMAND_OPTIONS:
+        params = {name: p for p in group.commands[command].params for name in p.opts}
+        known = fast.GLOBAL | fast.FILTERS | fast.COMMAND_OPTIONS[command]
+        for name, opt in (known | fast.COMMAND_FLAGS[command]).items():
+            param = params[name]
+            assert getattr(param, "is_flag", False) == opt.flag, name
+            assert param.multiple == opt.repeat, name
+            choices = getattr(param.type, "choices", None)
+            assert (list(choices) if choices else None) == (
+                [c.value for c in opt.choices] if opt.choices else None
+            ), name
+            if not opt.repeat:
+                assert param.default == opt.default, name

@@ -1,6 +1,6 @@
 """`fundwatch export ics`, end to end: every export is read back by two independent parsers.
 
-Each test runs the real CLI in a subprocess (the ``fw`` fixture of conftest.py:
+Each test runs the CLI in-process (the ``fw`` fixture of conftest.py:
 isolated watchlist and settings, TZ=Europe/Brussels), freezes "today" with
 ``--as-of``, and parses the calendar with icalendar *and* vobject. ``read()``
 checks the raw text (CRLF, 75-octet folding that never splits a character,
@@ -915,25 +915,38 @@ def test_an_export_that_matches_nothing_is_still_a_valid_calendar(run, sample):
     assert [c.name for c in cal.subcomponents] == ["VTIMEZONE"]
 
 
-def test_an_export_into_a_slow_reader_does_not_hold_the_watchlist(
-    run, fw, fw_env, sample, tmp_path
-):
+def test_an_export_into_a_slow_reader_does_not_hold_the_watchlist(fw, fw_env, sample, tmp_path):
+    import fcntl
+    import select
     import subprocess
     import sys
 
     fifo = tmp_path / "out.ics"
     os.mkfifo(fifo)
+    # our end of the FIFO first, and as small as a pipe gets: the export opens it at once
+    # and then blocks on it, its calendar being larger than the pipe holds
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    fcntl.fcntl(reader, fcntl.F_SETPIPE_SZ, 4096)
     exporting = subprocess.Popen(
         [sys.executable, "-m", "fundwatch", "export", "ics", "--as-of", AS_OF, "-o", str(fifo)],
         env=fw_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
+    chunks: list[bytes] = []
     try:
-        # the export waits for a reader of its output; the watchlist is free meanwhile
+        # its first bytes: the export has read the watchlist and rendered every event
+        assert select.select([reader], [], [], 60)[0], "the export wrote nothing"
+        # it waits for us to read its output; the watchlist is free meanwhile (an add
+        # would wait for the lock, and fail, if the export held it)
         ok(fw("add", "Meanwhile", "--deadline", "2026-05-05"))
-        data = fifo.read_bytes()
+        os.set_blocking(reader, True)
+        while chunk := os.read(reader, 65536):
+            chunks.append(chunk)
     finally:
+        os.close(reader)
         exporting.wait(30)
     assert exporting.returncode == 0, exporting.stderr.read()
+    data = b"".join(chunks)
+    assert len(data) > 4096  # so the export did wait for the reader
     assert len(read(data).events) == 12  # the sample, as it was when the export began
     assert "Meanwhile" in sample.read_text(encoding="utf-8")  # the add, kept
 

@@ -419,6 +419,13 @@ def test_search_table(fw, portal):
     }
 
 
+def test_search_in_a_real_process_prints_what_the_in_process_run_does(fw_proc, fw, portal):
+    argv = ("search", "security", "--as-of", "2025-10-08", "--format", "csv")
+    real = fw_proc(*argv)
+    assert real.code == 0 and real.out.count("\n") >= 3, real.err  # a header, two topics
+    assert real == fw(*argv)
+
+
 def test_search_json(fw, portal):
     r = fw("search", "--as-of", "2025-10-08", "--format", "json", "--limit", "3")
     assert r.code == 0 and r.err == ""

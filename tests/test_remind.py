@@ -1,8 +1,8 @@
 """`fundwatch remind`: the weekly reminder, its window and weeks, and every format.
 
 The grouping rules are tested on ``remind.build`` with calls made here and a frozen
-``Clock`` (fast, one edge per case); the command itself through the real CLI in a
-subprocess (the ``fw`` fixture: isolated files, TZ=Europe/Brussels, NO_COLOR=1) with
+``Clock`` (fast, one edge per case); the command itself through the CLI's entry,
+in-process (the ``fw`` fixture: isolated files, TZ=Europe/Brussels, NO_COLOR=1) with
 ``--as-of``. Outputs are checked exactly: JSON as whole objects, CSV byte for byte,
 HTML parsed back with the standard library's parser. ``--post`` is not tested here.
 """

@@ -191,3 +191,17 @@ def test_portal_text_in_a_change_line_is_one_printable_line(fw, watched, portal)
     [line] = r.out.splitlines()
     assert line.endswith("to 'Uptake\ufffd[2J\ufffd now with a new line'")
     assert "\x1b" not in r.out and "\x07" not in r.out
+
+
+def test_watch_and_sync_in_real_processes(fw_proc, fw, portal, watchlist):
+    """As cron runs them, in a real `python -m fundwatch` (the others run in-process)."""
+    r = fw_proc("watch", SSRI04, EIE, *AS_OF)
+    assert (r.code, r.err) == (0, ""), r.err
+    assert set(calls(fw)) == {SSRI04.lower(), EIE.lower()}
+    move_deadline(portal, SSRI04, "2025-11-19T00:00:00.000+0000")
+    r = fw_proc("sync", "--as-of", "2025-10-09")
+    assert (r.code, r.err) == (0, ""), r.err
+    assert r.out == (
+        f"{SSRI04}: deadline moved from 12 Nov 2025 17:00 to 19 Nov 2025 17:00 (Brussels)\n"
+    )
+    assert calls(fw)[SSRI04.lower()]["deadlines"][0]["at"] == "2025-11-19T17:00:00+01:00"

@@ -14,61 +14,64 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
-from collections.abc import Callable
-from enum import StrEnum
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
 from fundwatch import __version__
+from fundwatch.cli import options
 from fundwatch.cli.context import Session, debug_from_env, out
+from fundwatch.cli.options import CallState, Format, Opt, Status
 from fundwatch.domain.errors import FundwatchError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["CallState", "Format", "Status", "app", "command", "examples", "fail", "option", "run"]
+
+# A choice list longer than this, shown as <a|b|c>, breaks mid-word in `--help` at 80
+# columns: such an option shows a name (FORMAT) and lists its choices in its help.
+CHOICES_WIDTH = 25
+
+
+def option(opt: Opt, fit: int = CHOICES_WIDTH) -> Any:
+    """The typer option of an entry of the option table (options.py), or of a command's
+    own ``Opt``. ``fit``: the widest choice list shown as such (a command with long
+    option names leaves less room; tests/test_help.py checks every command at 80)."""
+    metavar, text = opt.metavar, opt.help
+    if opt.choices is not None:
+        names = [c.value for c in opt.choices]
+        if len("|".join(names)) + 2 > fit:
+            metavar = metavar or opt.key.upper()
+            text = f"{text} One of: {', '.join(names)}."
+    return typer.Option(*opt.names, help=text, metavar=metavar, show_default=opt.show_default)
+
+
+def examples(*lines: str) -> str:
+    """A command's help epilog: its examples, one command line each (two to four)."""
+    # the leading line break keeps the indentation (typer dedents all but the first line)
+    return "\nExamples:\n" + "".join(f"  {line}\n" for line in lines).rstrip("\n")
+
 
 app = typer.Typer(
     name="fundwatch",
     help="Track EU funding calls and their deadlines.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    epilog=examples(
+        "fundwatch init --sample",
+        "fundwatch upcoming --within 2w",
+        "fundwatch export ics -o deadlines.ics",
+        "fundwatch list --status open --format csv",
+    ),
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
-FileOpt = Annotated[
-    Path | None,
-    typer.Option("--file", "-f", help="Watchlist file (env FUNDWATCH_FILE).", show_default=False),
-]
-AsOfOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of", metavar="DATE", help="Take DATE as today (env FUNDWATCH_AS_OF).",
-        show_default=False,
-    ),
-]  # fmt: skip
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks (env FUNDWATCH_DEBUG=1).")]
-
-
-class Status(StrEnum):
-    forthcoming = "forthcoming"
-    open = "open"
-    closed = "closed"
-
-
-class CallState(StrEnum):
-    watching = "watching"
-    preparing = "preparing"
-    submitted = "submitted"
-    dropped = "dropped"
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
-
+FileOpt = Annotated[Path | None, option(options.FILE)]
+AsOfOpt = Annotated[str | None, option(options.AS_OF)]
+DebugOpt = Annotated[bool, option(options.DEBUG)]
 
 _GLOBAL_PARAMS = [
     inspect.Parameter("_file", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=FileOpt),
@@ -80,27 +83,25 @@ _CTX_PARAM = inspect.Parameter("_ctx", inspect.Parameter.KEYWORD_ONLY, annotatio
 
 _FILTER_PARAMS = [
     inspect.Parameter(
-        name, inspect.Parameter.KEYWORD_ONLY, default=None,
-        annotation=Annotated[kind, typer.Option(flag, help=text, show_default=False)],
+        f"_{opt.key}", inspect.Parameter.KEYWORD_ONLY, default=None,
+        annotation=Annotated[list[opt.choices or str] | None, option(opt)],  # type: ignore[misc]
     )
-    for name, kind, flag, text in [
-        ("_status", list[Status] | None, "--status", "Only calls with this status (repeatable)."),
-        ("_state", list[CallState] | None, "--state", "Only calls in this state (repeatable)."),
-        ("_tag", list[str] | None, "--tag", "Only calls with this tag (repeatable)."),
-        ("_programme", list[str] | None, "--programme", "Programme contains TEXT (repeatable)."),
-        ("_search", list[str] | None, "--search", "Title, id, notes... contain TEXT."),
-    ]
+    for opt in options.FILTERS
 ]  # fmt: skip
 
 
 def command(
-    name: str | None = None, filters: bool = False, group: typer.Typer | None = None
+    name: str | None = None,
+    filters: bool = False,
+    group: typer.Typer | None = None,
+    example: Sequence[str] = (),
 ) -> Callable[[F], F]:
     """Register a command that also takes the global options (and the shared filters).
 
     The wrapped function receives ``session`` (the run's Session, from ``ctx.obj``) and,
     when ``filters`` is set, ``filters`` (a query.Filters). FundwatchError becomes
-    ``error: ...`` on stderr and its exit code.
+    ``error: ...`` on stderr and its exit code. ``example``: the command lines its
+    ``--help`` ends with.
     """
 
     def decorate(fn: F) -> F:
@@ -124,18 +125,13 @@ def command(
                 def values(key: str) -> tuple[str, ...]:
                     return tuple(getattr(v, "value", v) for v in kwargs.pop(key) or ())
 
-                kwargs["filters"] = Filters(
-                    status=values("_status"),
-                    state=values("_state"),
-                    tag=values("_tag"),
-                    programme=values("_programme"),
-                    search=values("_search"),
-                )
+                kwargs["filters"] = Filters(**{o.key: values(f"_{o.key}") for o in options.FILTERS})
             return run(session, fn, *args, **kwargs)
 
         wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
         wrapper.__annotations__ = {p.name: p.annotation for p in params}
-        (group or app).command(name)(wrapper)
+        epilog = examples(*example) if example else None
+        (group or app).command(name, epilog=epilog)(wrapper)
         return fn
 
     return decorate

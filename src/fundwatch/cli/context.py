@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from fundwatch.storage.codec import Watchlist
     from fundwatch.storage.settings import Settings
 
-FORMATS = ("table", "json", "csv", "markdown")
-
 
 class Session:
     """One run: what the global options and the environment say, and what follows from them.

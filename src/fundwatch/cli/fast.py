@@ -3,34 +3,41 @@
 Importing typer costs ~100 ms on a small machine, as much as the whole target for
 `fundwatch upcoming --format json`. For these two read-only commands, spelt with
 options this module recognises, the arguments are read here and the same view
-functions as the typer commands (context.py) do the work. Anything else (help, a
-mistake, an option not listed here, any error at all) returns None and the typer
-application runs instead, so messages and exit codes come from one place.
+functions as the typer commands (context.py) do the work; the options, their defaults
+and choices come from the table the typer commands are built from (options.py).
+Anything else (help, a mistake, an option not listed here, any error at all) returns
+None and the typer application runs instead, so messages and exit codes come from one
+place.
 tests/test_fast.py checks that both paths print the same bytes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
-from fundwatch.cli.context import FORMATS, Session, list_view, upcoming_view
-from fundwatch.domain.model import STATES, STATUSES
+from fundwatch.cli import options
+from fundwatch.cli.context import Session, list_view, upcoming_view
+from fundwatch.cli.options import Opt
 
-GLOBAL = {"--file": "file", "-f": "file", "--as-of": "as_of"}
-FILTERS = {"--status": "status", "--state": "state", "--tag": "tag",
-           "--programme": "programme", "--search": "search"}  # fmt: skip
-CHOICES = {"status": STATUSES, "state": STATES, "format": FORMATS}
+
+def by_name(opts: Iterable[Opt]) -> dict[str, Opt]:
+    return {name: opt for opt in opts for name in opt.names}
+
+
+# --debug (a global flag) is not here: a run with it goes to typer
+GLOBAL = by_name(o for o in options.GLOBAL if not o.flag)
+FILTERS = by_name(options.FILTERS)
 COMMAND_OPTIONS = {
-    "list": {"--format": "format"},
-    "upcoming": {"--format": "format", "--within": "within"},
+    c: by_name(o for o in opts if not o.flag) for c, opts in options.COMMANDS.items()
 }
-COMMAND_FLAGS = {"list": {}, "upcoming": {"--all": "all"}}
+COMMAND_FLAGS = {c: by_name(o for o in opts if o.flag) for c, opts in options.COMMANDS.items()}
 
 
 def parse(argv: list[str]) -> tuple[str, dict[str, object]] | None:
     """The command and its options, or None when typer should read this command line."""
     values: dict[str, object] = {}
-    multi: dict[str, list[str]] = {k: [] for k in FILTERS.values()}
+    multi: dict[str, list[str]] = {o.key: [] for o in options.FILTERS}
     command: str | None = None
     i = 0
     while i < len(argv):
@@ -44,11 +51,11 @@ def parse(argv: list[str]) -> tuple[str, dict[str, object]] | None:
             return None
         flags = COMMAND_FLAGS.get(command or "", {})
         if not eq and name in flags:
-            values[flags[name]] = True
+            values[flags[name].key] = True
             i += 1
             continue
-        options = GLOBAL | (FILTERS | COMMAND_OPTIONS[command] if command else {})
-        if name not in options:
+        known = GLOBAL | (FILTERS | COMMAND_OPTIONS[command] if command else {})
+        if name not in known:
             return None
         if eq:
             value = inline
@@ -58,13 +65,13 @@ def parse(argv: list[str]) -> tuple[str, dict[str, object]] | None:
             i += 2
         else:
             return None
-        key = options[name]
-        if key in CHOICES and value not in CHOICES[key]:
+        opt = known[name]
+        if not opt.accepts(value):
             return None
-        if key in multi:
-            multi[key].append(value)
+        if opt.key in multi:
+            multi[opt.key].append(value)
         else:
-            values[key] = value
+            values[opt.key] = value
     if command is None:
         return None
     values.update({k: tuple(v) for k, v in multi.items()})
@@ -81,13 +88,19 @@ def run(argv: list[str]) -> bool:
     command, v = parsed
     state = Session(file=Path(str(v["file"])) if "file" in v else None,
                   as_of=str(v["as_of"]) if v.get("as_of") else None)  # fmt: skip
-    filters = Filters(**{k: v[k] for k in FILTERS.values()})  # type: ignore[arg-type]
-    fmt = str(v.get("format", "table"))
+    filters = Filters(**{o.key: v[o.key] for o in options.FILTERS})  # type: ignore[arg-type]
+    fmt = str(v.get("format", options.FORMAT.default))
     try:
         if command == "list":
             list_view(state, filters, fmt)
         else:
-            upcoming_view(state, filters, str(v.get("within", "30d")), fmt, bool(v.get("all")))
+            upcoming_view(
+                state,
+                filters,
+                str(v.get("within", options.WITHIN.default)),
+                fmt,
+                bool(v.get("all")),
+            )
     except OSError:
         raise  # writing the output failed: running it again would print it twice
     except Exception:  # FundwatchError, or a bug: nothing has been printed yet

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from fundwatch.cli.app import app, command
+from fundwatch.cli.app import app, command, examples
 from fundwatch.cli.commands.watchlist import AllOpt
 from fundwatch.cli.context import Session
 from fundwatch.domain.errors import FundwatchError, WatchlistError
@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from fundwatch.output.ledger import Ledger
 
 export_app = typer.Typer(
-    help="Export the watchlist (ics: an iCalendar file).", no_args_is_help=True
+    help="Export the watchlist (ics: an iCalendar file).",
+    no_args_is_help=True,
+    epilog=examples("fundwatch export ics -o deadlines.ics", "fundwatch export ics --help"),
 )
 app.add_typer(export_app, name="export")
 
@@ -100,7 +102,16 @@ def calendar_items(
     )
 
 
-@command("ics", filters=True, group=export_app)
+@command(
+    "ics",
+    filters=True,
+    group=export_app,
+    example=[
+        "fundwatch export ics -o deadlines.ics",
+        "fundwatch export ics --profile outlook --alarm 3d --alarm 1d -o outlook.ics",
+        'fundwatch export ics --tag eic --milestone "Partner letters=21d" > eic.ics',
+    ],
+)
 def export_ics(
     session: Session,
     filters: Filters,

@@ -18,7 +18,15 @@ class ImportFormat(StrEnum):
     toml = "toml"
 
 
-@command("import")
+@command(
+    "import",
+    example=[
+        "fundwatch import calls.csv --dry-run",
+        'fundwatch import sheet.csv --map "Call name=title" --map "Closes=deadline"',
+        "fundwatch import https://example.org/deadlines.ics",
+        "fundwatch list --format json | fundwatch --file copy.toml import -",
+    ],
+)
 def import_(
     session: Session,
     source: Annotated[

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from fundwatch.cli.app import Format, Status, command
+from fundwatch.cli import options
+from fundwatch.cli.app import Format, Status, command, option
 from fundwatch.cli.commands.watchlist import FormatOpt
 from fundwatch.cli.context import Session, emit, out
+from fundwatch.cli.options import Opt
 from fundwatch.domain.errors import FundwatchError, UsageProblem
 from fundwatch.output.tables import one_line
 
@@ -30,6 +32,9 @@ if TYPE_CHECKING:
 SEARCH_LIMIT = 50
 ID_LENGTH = 80  # a watched topic's id is its identifier as a slug, whole
 
+# search's long option names leave its choice lists less room
+SearchFormatOpt = Annotated[Format, option(options.FORMAT, fit=0)]
+
 
 # --- search ---------------------------------------------------------------------------------
 
@@ -40,7 +45,14 @@ class Kind(StrEnum):
     external = "external"
 
 
-@command()
+@command(
+    example=[
+        "fundwatch search security",
+        'fundwatch search --programme "Horizon Europe" --status open --limit 20',
+        'fundwatch search "soil health" --closing-within 2m --save soil',
+        "fundwatch search ukraine --format json",
+    ]
+)
 def search(
     session: Session,
     text: Annotated[
@@ -53,11 +65,16 @@ def search(
     ] = None,
     status: Annotated[
         list[Status] | None,
-        typer.Option(
-            "--status",
-            help="Only topics with this status, from their dates (repeatable; "
-            "default: forthcoming and open).",
-            show_default=False,
+        option(
+            Opt(
+                ("--status",),
+                "status",
+                "Only topics with this status, from their dates "
+                "(repeatable; default: forthcoming and open).",
+                choices=Status,
+                show_default=False,
+            ),
+            fit=0,
         ),
     ] = None,
     programme: Annotated[
@@ -71,11 +88,17 @@ def search(
     ] = None,
     kind: Annotated[
         list[Kind] | None,
-        typer.Option(
-            "--kind",
-            help="Grant topics, cascade calls (FSTP, run by EU projects) or external-action "
-            "calls (repeatable; default: topic and cascade).",
-            show_default=False,
+        option(
+            Opt(
+                ("--kind",),
+                "kind",
+                "Grant topics, cascade calls (FSTP, run by EU "
+                "projects) or external-action calls (repeatable; default: topic and "
+                "cascade).",
+                choices=Kind,
+                show_default=False,
+            ),
+            fit=0,
         ),
     ] = None,
     closing_within: Annotated[
@@ -112,7 +135,7 @@ def search(
         ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most N topics.")] = SEARCH_LIMIT,
-    fmt: FormatOpt = Format.table,
+    fmt: SearchFormatOpt = Format.table,
 ) -> None:
     """Search the Funding & Tenders Portal live: identifier, title, status, next deadline.
 
@@ -244,7 +267,13 @@ class SearchesAction(StrEnum):
     remove = "remove"
 
 
-@command()
+@command(
+    example=[
+        "fundwatch searches",
+        "fundwatch searches --format json",
+        "fundwatch searches remove soil",
+    ]
+)
 def searches(
     session: Session,
     action: Annotated[
@@ -411,7 +440,12 @@ def topics_grid(topics: Sequence[Topic], clock: Clock) -> Grid:
 # --- watch ----------------------------------------------------------------------------------
 
 
-@command()
+@command(
+    example=[
+        "fundwatch watch HORIZON-CL3-2025-01-SSRI-04",
+        "fundwatch watch HORIZON-CL3-2025-01-SSRI-04 HORIZON-EIE-2026-01-CONNECT-02",
+    ]
+)
 def watch(
     session: Session,
     identifiers: Annotated[

@@ -30,7 +30,15 @@ class PublishFormat(StrEnum):
     json = "json"
 
 
-@command("publish", filters=True)
+@command(
+    "publish",
+    filters=True,
+    example=[
+        "fundwatch publish ~/www/deadlines --base-url https://team.example/fw/",
+        "fundwatch publish https://cloud.example/remote.php/dav/calendars/al/fw/",
+        "fundwatch publish http://127.0.0.1:5232/alice/funding/ --dry-run",
+    ],
+)
 def publish(
     session: Session,
     filters: Filters,

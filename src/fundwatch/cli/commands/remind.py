@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from fundwatch.cli.app import command
+from fundwatch.cli.app import command, option
 from fundwatch.cli.commands.watchlist import AllOpt
 from fundwatch.cli.context import Session, out
+from fundwatch.cli.options import Opt
 from fundwatch.domain.errors import FundwatchError
 from fundwatch.domain.query import Filters
 from fundwatch.output.tables import zone_caption
@@ -42,7 +43,15 @@ class PostFormat(StrEnum):
 NOTHING_DUE = 3  # --exit-code: nothing is due
 
 
-@command(filters=True)
+@command(
+    filters=True,
+    example=[
+        "fundwatch remind",
+        "fundwatch remind --within 3w --format html > reminder.html",
+        "fundwatch remind --post --webhook https://chat.example.org/hooks/KEY",
+        "fundwatch remind --exit-code || echo nothing due",
+    ],
+)
 def remind(
     session: Session,
     filters: Filters,
@@ -51,7 +60,14 @@ def remind(
     ] = "14d",
     fmt: Annotated[
         RemindFormat,
-        typer.Option("--format", help="Output format (table: text when not on a terminal)."),
+        option(
+            Opt(
+                ("--format",),
+                "format",
+                "Output format (table: text when not on a terminal).",
+                choices=RemindFormat,
+            )
+        ),
     ] = RemindFormat.table,
     post: Annotated[bool, typer.Option("--post", help="Send it to a chat webhook.")] = False,
     webhook: Annotated[
@@ -65,7 +81,15 @@ def remind(
     ] = None,
     post_format: Annotated[
         PostFormat | None,
-        typer.Option("--post-format", help="Chat kind (default: from the webhook's host)."),
+        option(
+            Opt(
+                ("--post-format",),
+                "post_format",
+                "Chat kind (default: from the webhook's host).",
+                metavar="KIND",
+                choices=PostFormat,
+            )
+        ),
     ] = None,
     exit_code: Annotated[
         bool, typer.Option("--exit-code", help=f"Exit {NOTHING_DUE} when nothing is due.")

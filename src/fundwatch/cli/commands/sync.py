@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from fundwatch.portal.discovery import Outcome
 
 
-@command()
+@command(example=["fundwatch sync --dry-run", "fundwatch sync"])
 def sync(
     session: Session,
     dry_run: Annotated[

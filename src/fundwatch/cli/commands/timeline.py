@@ -19,7 +19,15 @@ class TimelineFormat(StrEnum):
     html = "html"
 
 
-@command(filters=True)
+@command(
+    filters=True,
+    example=[
+        "fundwatch timeline",
+        "fundwatch timeline --months 12 --state preparing",
+        "fundwatch timeline --format svg > timeline.svg",
+        "fundwatch timeline --format html --tag eic > deadlines.html",
+    ],
+)
 def timeline(
     session: Session,
     filters: Filters,

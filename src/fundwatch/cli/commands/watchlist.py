@@ -14,17 +14,16 @@ from typing import Annotated, Any
 import typer
 
 from fundwatch import __version__
-from fundwatch.cli.app import CallState, Format, command
+from fundwatch.cli import options
+from fundwatch.cli.app import CallState, Format, command, option
 from fundwatch.cli.context import Session, list_view, out, upcoming_view
 from fundwatch.domain.errors import FundwatchError, UsageProblem
 from fundwatch.domain.query import Filters
 from fundwatch.output.tables import Grid
 
-FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
-WithinOpt = Annotated[
-    str, typer.Option("--within", metavar="DUR", help="Window from now: 10d, 2w, 3m, 1y.")
-]
-AllOpt = Annotated[bool, typer.Option("--all", help="Include calls you have submitted or dropped.")]
+FormatOpt = Annotated[Format, option(options.FORMAT)]
+WithinOpt = Annotated[str, option(options.WITHIN)]
+AllOpt = Annotated[bool, option(options.ALL)]
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="The call's id (see `fundwatch list`).")]
 
 
@@ -42,7 +41,9 @@ def sample_text() -> str:
     return (Path(__file__).resolve().parents[4] / "data" / "calls.toml").read_text(encoding="utf-8")
 
 
-@command()
+@command(
+    example=["fundwatch init", "fundwatch init --sample", "fundwatch --file team/calls.toml init"]
+)
 def init(
     session: Session,
     sample: Annotated[
@@ -107,10 +108,19 @@ TimezoneOpt = Annotated[
 ]
 BudgetOpt = Annotated[str | None, typer.Option("--budget", help="Budget (a number or text).")]
 NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free text.")]
-StateOpt = Annotated[CallState | None, typer.Option("--state", help="Your own state of the call.")]
+StateOpt = Annotated[
+    CallState | None,
+    option(options.Opt(("--state",), "state", "Your own state of the call.", choices=CallState)),
+]
 
 
-@command()
+@command(
+    example=[
+        'fundwatch add "EIC Accelerator 2026" --deadline 04/03/2026 --tag eic',
+        'fundwatch add "Two stages" -d "Stage 1=16/09/2025" -d "Stage 2=18/02/2026"',
+        'fundwatch add "Soil labs" -d 2026-01-20 --programme LIFE --state preparing',
+    ]
+)
 def add(
     session: Session,
     title: Annotated[str, typer.Argument(help="The call's title.")],
@@ -145,7 +155,13 @@ def add(
     out(call.id + "\n")
 
 
-@command()
+@command(
+    example=[
+        "fundwatch edit soil-living-labs --state preparing",
+        'fundwatch edit soil-living-labs --deadline 2026-02-01 --notes ""',
+        "fundwatch edit soil-living-labs --id soil-labs",
+    ]
+)
 def edit(
     session: Session,
     call_id: IdArg,
@@ -183,7 +199,7 @@ def edit(
         out(f"Nothing to change in {new.id}.\n")
 
 
-@command()
+@command(example=["fundwatch remove soil-living-labs", "fundwatch remove soil-living-labs --yes"])
 def remove(
     session: Session,
     call_id: IdArg,
@@ -206,7 +222,9 @@ def remove(
 # --- reading -----------------------------------------------------------------------------
 
 
-@command()
+@command(
+    example=["fundwatch show eic-ukrainian-tech", "fundwatch show eic-ukrainian-tech --format json"]
+)
 def show(session: Session, call_id: IdArg, fmt: FormatOpt = Format.table) -> None:
     """One call: every field, every deadline with days left."""
     from fundwatch.output import tables
@@ -266,25 +284,40 @@ def deadlines_grid(call: Any, clock: Any) -> Grid:
     return grid
 
 
-@command("list", filters=True)
-def list_(session: Session, filters: Filters, fmt: FormatOpt = Format.table) -> None:
+@command(
+    "list",
+    filters=True,
+    example=[
+        "fundwatch list --status open",
+        "fundwatch list --tag eic --format csv > calls.csv",
+        "fundwatch list --search ukrain --programme horizon --format markdown",
+    ],
+)
+def list_(session: Session, filters: Filters, fmt: FormatOpt = options.FORMAT.default) -> None:
     """One row per call: id, title, programme, status, next deadline, days left."""
     list_view(session, filters, fmt.value)
 
 
-@command(filters=True)
+@command(
+    filters=True,
+    example=[
+        "fundwatch upcoming --within 2w",
+        "fundwatch upcoming --within 3m --state preparing",
+        "fundwatch upcoming --as-of 2025-10-08 --within 120d --format json",
+    ],
+)
 def upcoming(
     session: Session,
     filters: Filters,
-    within: WithinOpt = "30d",
-    fmt: FormatOpt = Format.table,
-    all_: AllOpt = False,
+    within: WithinOpt = options.WITHIN.default,
+    fmt: FormatOpt = options.FORMAT.default,
+    all_: AllOpt = options.ALL.default,
 ) -> None:
     """One row per deadline from now to now + DUR, soonest first."""
     upcoming_view(session, filters, within, fmt.value, all_)
 
 
-@command()
+@command(example=["fundwatch check", "fundwatch --file team/calls.toml check"])
 def check(session: Session) -> None:
     """Validate the watchlist and say what is wrong, where."""
     from fundwatch.storage import codec, files
@@ -306,7 +339,7 @@ def check(session: Session) -> None:
 MAIL_SETTINGS = ("mail_from", "smtp_host", "smtp_port", "smtp_security", "smtp_user")
 
 
-@command()
+@command(example=["fundwatch config", "fundwatch config --format json"])
 def config(session: Session, fmt: FormatOpt = Format.table) -> None:
     """The resolved paths and settings."""
     from fundwatch.output import tables
