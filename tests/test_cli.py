@@ -657,7 +657,7 @@ def test_csv_neutralises_formulas_and_keeps_numbers(fw_bytes, watchlist):
     assert out.decode("utf-8") == (
         "id,title,programme,identifier,url,tags,state,status,opens,timezone,next_deadline,"
         "days_left,deadlines,budget,notes\r\n"
-        'f1,"\'=HYPERLINK(""http://x"")",\'=cmd,,,\'-x; ok,watching,open,,Europe/Brussels,'
+        'f1,"\'=HYPERLINK(""http://x"")",\'=cmd,,,"\'-x; ok",watching,open,,Europe/Brussels,'
         "2025-11-01,24,2025-11-01,,\r\n"
         "f2,'+1,,,,,watching,open,,Europe/Brussels,2025-11-02T17:00:00+01:00,25,"
         "2025-11-02T17:00:00+01:00,250000,\r\n"

@@ -415,3 +415,104 @@ def test_a_bad_saved_search_table_is_one_error_line(fw, portal, watchlist):
         "error: saved search 'a': no portal programme matches 'Marshall Plan'"
     )
     assert portal.requests == []
+
+
+def test_check_says_what_is_wrong_with_a_saved_search(fw, portal, watchlist):
+    watchlist.write_text(
+        'version = 1\ncalls = []\n\n[[searches]]\nname = "a"\nkind = ["tender"]\n\n'
+        '[[searches]]\nname = "b"\n',
+        encoding="utf-8",
+    )
+    r = fw("check")
+    assert r.code == 1
+    assert "[[searches]] number 1: unknown kind 'tender'" in r.out
+    watchlist.write_text(
+        'version = 1\ncalls = []\n\n[[searches]]\nname = "a"\nprogramme = ["Marshall Plan"]\n',
+        encoding="utf-8",
+    )
+    r = fw("check")
+    assert r.code == 1 and "saved search 'a': no portal programme matches 'Marshall Plan'" in r.out
+    assert portal.requests == []
+
+
+def test_searches_remove_takes_away_a_search_that_cannot_be_read(fw, portal, watchlist):
+    # the error for a broken search says to remove it: that has to work
+    watchlist.write_text(
+        'version = 1\ncalls = []\n\n[[searches]]\nname = "a"\nkind = ["tender"]\n\n'
+        '[[searches]]\nname = "b"\nmine = 1\n',
+        encoding="utf-8",
+    )
+    r = fw("searches")
+    assert r.code == 1 and "fundwatch searches remove NAME" in r.err
+    r = fw("searches", "remove", "A")
+    assert (r.code, r.out) == (0, "Removed saved search 'a'.\n"), r.err
+    assert searches_table(watchlist) == [{"name": "b", "mine": 1}]
+    before = watchlist.read_bytes()
+    r = fw("searches", "remove", "a")
+    assert (r.code, r.err) == (1, "error: no saved search named 'a' (saved: 'b')\n")
+    assert watchlist.read_bytes() == before
+
+
+def test_sync_keeps_a_search_edited_while_it_ran(fw, portal, saved):
+    """The network work happens outside the watchlist's lock: a hand edit (or another
+    process) meanwhile must not be overwritten with what the search was before."""
+    portal.respond.add(twin7())
+    real = portal.respond
+
+    def editing(seen):
+        text = saved.read_text(encoding="utf-8")
+        saved.write_text(text.replace('text = "smart manufacturing"', 'text = "pilots"'), "utf-8")
+        return real(seen)
+
+    portal.respond = editing
+    r = fw("sync", *DAY2)
+    assert r.code == 0, r.err
+    [table] = searches_table(saved)
+    assert table["text"] == "pilots"
+    assert "changed while sync ran" in r.err and TWIN7 not in r.out
+    # its next run starts afresh (edited), as after any hand edit
+    portal.respond = real
+    r = fw("sync", *DAY3)
+    assert r.out.startswith(f"'{SEARCH}': first run, 1 topic recorded")
+
+
+def test_a_topic_two_searches_found_is_new_once(fw, portal, saved):
+    r = fw("search", "SMEs", "--save", "SMEs", *DAY1)
+    assert r.code == 0, r.err
+    portal.respond.add(twin7())
+    r = fw("sync", *DAY2)
+    assert r.out.count(TWIN7) == 2  # each search says what it found
+    data = json.loads(fw("remind", "--format", "json", *DAY3).out)
+    assert [(t["identifier"], t["search"]) for t in data["new_topics"]] == [
+        (TWIN7, f"{SEARCH}, SMEs")
+    ]
+    text = fw("remind", "--format", "text", *DAY3).out
+    assert "1 new on the portal" in text.splitlines()[0] and text.count(TWIN7) == 2  # row, link
+
+
+@pytest.mark.parametrize("name", ["it's ours", "-x"])
+def test_the_hint_to_remove_a_search_can_be_pasted_into_a_shell(fw, portal, watchlist, name):
+    import shlex
+
+    assert fw("search", "smart", f"--save={name}", *DAY1).code == 0
+    r = fw("search", "smart", f"--save={name}", *DAY1)
+    assert r.code == 1
+    command = r.err.rsplit("remove it first: ", 1)[1].rstrip(")\n")
+    args = shlex.split(command)
+    assert args[:3] == ["fundwatch", "searches", "remove"]
+    r = fw(*args[1:])
+    assert (r.code, r.out) == (0, f"Removed saved search '{name}'.\n"), r.err
+
+
+def test_keys_of_your_own_in_a_new_topic_are_kept(fw, portal, saved):
+    portal.respond.add(twin7())
+    assert fw("sync", *DAY2).code == 0
+    text = saved.read_text(encoding="utf-8")
+    mine = f'identifier = "{TWIN7}"\nasked = "Anna, 3 March"\n'
+    saved.write_text(text.replace(f'identifier = "{TWIN7}"\n', mine), encoding="utf-8")
+    portal.respond.add(topic_row("HORIZON-CL4-2026-TWIN-01-08", "Smart manufacturing too",
+                                 "2026-02-20", ["2026-05-20"]))  # fmt: skip
+    assert fw("sync", *DAY3).code == 0  # rewrites the table
+    [table] = searches_table(saved)
+    [twin] = [t for t in table["new"] if t["identifier"] == TWIN7]
+    assert twin["asked"] == "Anna, 3 March"

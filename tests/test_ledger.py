@@ -216,3 +216,22 @@ def test_caldav_answers_are_read_safely_and_names_map_back():
     assert (
         caldav.collection_url("https://cloud.example/dav/cal") == "https://cloud.example/dav/cal/"
     )
+
+
+def test_the_cache_keeps_the_uid_stem_and_the_ledger(tmp_path: Path, monkeypatch):
+    from fundwatch.storage import cache, store
+    from fundwatch.storage.codec import Watchlist
+
+    monkeypatch.setenv("FUNDWATCH_CACHE_DIR", str(tmp_path / "cache"))
+    renamed = alpha().replace(id="alpha-2026", uid="alpha")
+    ledger = Ledger()
+    run([renamed], ledger)
+    watchlist = Watchlist([renamed])
+    ledger.store(watchlist.extra)
+    path = tmp_path / "calls.toml"
+    path.write_text(dumps(watchlist), encoding="utf-8")
+    first = store.load(path)
+    assert cache.get(path, path.stat()) is not None  # cached
+    again = store.load(path)
+    assert again.calls == first.calls == [renamed]
+    assert Ledger.of(again.extra).entries == ledger.entries

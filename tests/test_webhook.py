@@ -105,12 +105,19 @@ def test_429_waits_for_retry_after(server: Server) -> None:
     assert server.requests[1].at - server.requests[0].at >= 0.9
 
 
-def test_retry_after_is_capped(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(net, "MAX_WAIT", 0.05)
+def test_a_retry_after_beyond_the_time_budget_fails_at_once(server: Server) -> None:
+    # issue 12: waiting 4 x 60 s for a server that asked for an hour helped no one
     server.answers(Answer(429, (("Retry-After", "3600"),)), 200)
     start = time.monotonic()
-    assert webhook.post(server.url(), MARKDOWN, REMINDER, backoff=0.01) == 1
+    with pytest.raises(FundwatchError) as caught:
+        webhook.post(server.url(), MARKDOWN, REMINDER, backoff=0.01)
     assert time.monotonic() - start < 1
+    assert re.fullmatch(
+        rf"chat webhook at {re.escape(server.host)} answered 429 Too Many Requests and asks "
+        r"to wait 3600 s: try again after \d{4}-\d\d-\d\d \d\d:\d\d UTC",
+        caught.value.message,
+    )
+    assert len(server.requests) == 1
 
 
 def test_fractional_retry_after_is_read_quietly(

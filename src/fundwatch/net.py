@@ -7,12 +7,23 @@ commands import this module inside their bodies too.
 URLs of chat webhooks carry their secret in the path or the query: messages name the
 host only (``host()``), and text that comes back from a server is scrubbed of the
 URL's parts before it is shown.
+
+Against hostile servers, every request goes through ``fetch``: the answer is streamed
+and its size *after decoding* (gzip, deflate) capped, and the whole request (connect,
+retries, every read) must end within its time budget: a watchdog shuts the socket
+down when it runs out, so that a server dripping a byte every few seconds cannot keep
+a cron job running. A Retry-After longer than what is left of the budget fails at
+once, saying when to try again.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
+import time
+import weakref
+from collections.abc import Iterator
+from contextvars import ContextVar
 from functools import cache
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
@@ -30,9 +41,17 @@ USER_AGENT = f"fundwatch/{__version__}"
 # end, so one request takes at most retries * (MAX_WAIT + timeout) + timeout seconds.
 MAX_WAIT = 60.0
 
-# 429 and every 5xx but those that will not change on a second try (501, 505). Only
-# statuses that http.HTTPStatus names: httpx-retries before 0.5 takes no others.
+# 429 and every 5xx but those that will not change on a second try (501, 505).
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 506, 507, 508, 510, 511})
+
+# What is read of an answer at most, decoded: a server's error page or a chat's reply
+# is a line of text; portal pages and import files have their own caps.
+ERROR_BODY_CAP = 64 * 1024
+REPLY_CAP = 64 * 1024
+CHUNK = 64 * 1024  # decompressed at a time: a gzip bomb never grows past the cap
+
+# The monotonic time by which the request under way must be done (for _Retry.sleep).
+_DEADLINE: ContextVar[float | None] = ContextVar("fundwatch_deadline", default=None)
 
 
 def client(timeout: float = 10.0, retries: int = 3, backoff: float = 0.5) -> httpx.Client:
@@ -73,23 +92,54 @@ def client(timeout: float = 10.0, retries: int = 3, backoff: float = 0.5) -> htt
     # httpx ignores the proxy variables once it is given a transport: mount them here.
     mounts: dict[str, httpx.BaseTransport | None] = {
         pattern: transport(proxy) if proxy else None
-        for pattern, proxy in _environment_proxies().items()
+        for pattern, proxy in environment_proxies().items()
     }
     return httpx.Client(
         transport=transport(),
         mounts=mounts,
         timeout=httpx.Timeout(connect=timeout, read=timeout, write=timeout, pool=timeout),
-        headers={"User-Agent": USER_AGENT},
+        # what fetch() decodes itself, a bounded piece at a time
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
         follow_redirects=False,
     )
 
 
-def _environment_proxies() -> dict[str, str | None]:
+def environment_proxies() -> dict[str, str | None]:
+    """The mounts httpx makes of HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY when it
+    builds its own transport (``{"https://": proxy, "all://*.example.org": None}``):
+    fundwatch gives it one, with retries, so it makes them here the same way."""
+    from urllib.request import getproxies
+
+    proxies = getproxies()
+    mounts: dict[str, str | None] = {}
+    for scheme in ("http", "https", "all"):
+        proxy = proxies.get(scheme, "").strip()
+        if proxy:
+            mounts[f"{scheme}://"] = proxy if "://" in proxy else f"http://{proxy}"
+    for name in (n.strip() for n in proxies.get("no", "").split(",")):
+        if not name:
+            continue
+        if name == "*":
+            return {}
+        if "://" in name:
+            mounts[name] = None
+        elif _address(name) == 4 or name.lower() == "localhost":
+            mounts[f"all://{name}"] = None
+        elif _address(name) == 6:
+            mounts[f"all://[{name.strip('[]')}]"] = None
+        else:
+            mounts[f"all://*{name}"] = None
+    return mounts
+
+
+def _address(name: str) -> int:
+    """4 or 6 for an IP address (or network), else 0."""
+    import ipaddress
+
     try:
-        from httpx._utils import get_environment_proxies
-    except ImportError:  # a private helper of httpx; without it, no proxy
-        return {}
-    return get_environment_proxies()
+        return ipaddress.ip_network(name.strip("[]"), strict=False).version
+    except ValueError:
+        return 0
 
 
 @cache
@@ -97,26 +147,301 @@ def _retry_class() -> type[Retry]:
     from httpx_retries import Retry
 
     class _Retry(Retry):
-        """Also reads ``Retry-After: 1.5`` (Discord sends fractions); a value that is not
-        understood falls back to the back-off quietly instead of logging a warning."""
+        """Waits for a server's Retry-After (``1.5`` too: Discord sends fractions; a date
+        without a zone is UTC; one not understood falls back to the back-off, all without
+        logging), else the back-off; within the request's time budget, or not at all."""
 
-        def increment(self) -> Retry:
-            # httpx-retries before 0.5 makes the next attempt a plain Retry
-            following = super().increment()
-            following.__class__ = type(self)
-            return following
+        def sleep(self, response: httpx.Response | Exception) -> None:
+            import httpx
 
-        def parse_retry_after(self, retry_after: str) -> float:
-            try:
-                return max(0.0, float(retry_after.strip()))
-            except ValueError:
-                pass
-            try:
-                return super().parse_retry_after(retry_after)
-            except ValueError:
-                return 0.0
+            asked = None
+            if isinstance(response, httpx.Response):
+                asked = retry_after(response.headers.get("Retry-After", ""))
+            wait = asked if asked is not None and asked > 0 else None
+            if wait is None:
+                wait = self.backoff_strategy() if self.attempts_made > 0 else 0.0
+            deadline = _DEADLINE.get()
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if asked is not None and asked > left and isinstance(response, httpx.Response):
+                    raise RetryLater(response, asked)
+                if wait >= left:
+                    raise OutOfTime()
+            wait = min(wait, MAX_WAIT)
+            time.sleep(wait)
+            self.elapsed_sleep += wait
 
     return _Retry
+
+
+def retry_after(value: str) -> float | None:
+    """Seconds from a Retry-After value (``120``, ``1.5`` or an HTTP date; a date
+    without a zone is taken as UTC); None when there is none or it is not understood."""
+    from datetime import UTC, datetime
+    from email.utils import parsedate_to_datetime
+
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if seconds == seconds and seconds != float("inf") else None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class RetryLater(Exception):
+    """The server asked to wait longer than the request's time budget allows."""
+
+    def __init__(self, response: httpx.Response, seconds: float) -> None:
+        super().__init__(f"retry after {seconds} s")
+        self.response = response
+        self.seconds = seconds
+
+
+class OutOfTime(Exception):
+    """The request's time budget ran out (between tries, or while reading)."""
+
+
+# --- one request, bounded in size and time --------------------------------------------------
+
+
+class TooBig(FundwatchError):
+    """The answer was larger than allowed (decoded)."""
+
+
+class TimedOut(FundwatchError):
+    """The request's time budget ran out."""
+
+
+# the network streams each client has used: a kept-alive one is used again without a
+# new connect, and must be shut down too when a later request runs out of time
+_STREAMS: weakref.WeakKeyDictionary[Any, list[Any]] = weakref.WeakKeyDictionary()
+
+
+class _Watchdog:
+    """Shuts down the sockets of a request when its time budget runs out: a read that
+    is waiting then ends at once, however slowly the server drips."""
+
+    def __init__(self, http: httpx.Client, deadline: float) -> None:
+        self.streams = _STREAMS.setdefault(http, [])
+        self.lock = threading.Lock()
+        self.fired = False
+        self.timer = threading.Timer(max(0.0, deadline - time.monotonic()), self.fire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        if event.endswith((".connect_tcp.complete", ".connect_unix_socket.complete")):
+            self.add(info.get("return_value"))
+
+    def add(self, stream: Any) -> None:
+        if stream is None:
+            return
+        with self.lock:
+            if all(s is not stream for s in self.streams):
+                self.streams.append(stream)
+                del self.streams[:-8]  # a client keeps few connections
+            if self.fired:
+                _shut(stream)
+
+    def fire(self) -> None:
+        with self.lock:
+            self.fired = True
+            for stream in self.streams:
+                _shut(stream)
+
+    def cancel(self) -> None:
+        self.timer.cancel()
+
+
+def _shut(stream: Any) -> None:
+    import socket
+
+    try:
+        sock = stream.get_extra_info("socket")
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+    except (OSError, AttributeError):
+        pass
+
+
+class _Decoder:
+    """Content-Encoding gzip or deflate (or none), decoded at most ``CHUNK`` bytes at a
+    time, so that what is held never much passes what has been asked for."""
+
+    def __init__(self, encoding: str, where: str) -> None:
+        import zlib
+
+        codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            raise FundwatchError(
+                f"{where} answered in an encoding fundwatch does not read ({encoding.strip()})"
+            )
+        self.kind = codings[0] if codings else None
+        self.zlib = zlib
+        self.obj: Any = self._new()
+        self.first = True
+
+    def _new(self) -> Any:
+        if self.kind in ("gzip", "x-gzip"):
+            return self.zlib.decompressobj(16 + self.zlib.MAX_WBITS)
+        if self.kind == "deflate":
+            return self.zlib.decompressobj()
+        return None
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self.obj is None:
+            yield data
+            return
+        while data:
+            try:
+                out = self.obj.decompress(data, CHUNK)
+            except self.zlib.error:
+                if self.kind == "deflate" and self.first:  # raw deflate, no zlib header
+                    self.obj = self.zlib.decompressobj(-self.zlib.MAX_WBITS)
+                    self.first = False
+                    continue
+                raise
+            self.first = False
+            yield out
+            if self.obj.unconsumed_tail:
+                data = self.obj.unconsumed_tail
+            elif self.obj.eof and self.obj.unused_data and self.kind != "deflate":
+                data = self.obj.unused_data  # a further gzip member
+                self.obj = self._new()
+            else:
+                data = b""
+
+
+def fetch(
+    http: httpx.Client,
+    method: str,
+    url: str | httpx.URL,
+    *,
+    what: str,
+    limit: int,
+    budget: float,
+    shown_url: str | None = None,
+    error_cap: int = ERROR_BODY_CAP,
+    **options: Any,
+) -> httpx.Response:
+    """``http.request(method, url, **options)``, retries included, within ``budget``
+    seconds in all, its answer read whole (decoded) into a plain Response.
+
+    A successful answer larger than ``limit`` bytes is a TooBig; any other answer is
+    read up to ``error_cap`` (what it says is only shown in a line). A Retry-After
+    beyond the budget, or a budget that runs out, is a FundwatchError naming ``what``
+    at the host of ``shown_url`` (``url`` by default); anything else that fails is
+    httpx's own exception, for ``failure()``.
+    """
+    import httpx
+
+    shown = shown_url if shown_url is not None else str(url)
+    where = f"{what} at {host(shown) or 'the given URL'}"
+    deadline = time.monotonic() + budget
+    dog = _Watchdog(http, deadline)
+    token = _DEADLINE.set(deadline)
+    extensions = dict(options.pop("extensions", None) or {})
+    extensions["trace"] = dog.trace
+    try:
+        with http.stream(method, url, extensions=extensions, **options) as response:
+            dog.add(response.extensions.get("network_stream"))
+            cap = limit if response.is_success else error_cap
+            body = _read(response, cap, where, truncate=not response.is_success)
+    except RetryLater as later:
+        raise _later(later, where) from None
+    except OutOfTime:
+        raise _out_of_time(method, budget, where) from None
+    except httpx.HTTPError:
+        if dog.fired:
+            raise _out_of_time(method, budget, where) from None
+        raise
+    finally:
+        dog.cancel()
+        _DEADLINE.reset(token)
+    if dog.fired:  # the last read ended just as the time ran out
+        raise _out_of_time(method, budget, where)
+    skip = ("content-encoding", "content-length", "transfer-encoding")
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in skip]
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=body,
+        request=response.request,
+        history=response.history,
+        extensions={k: v for k, v in response.extensions.items() if k != "network_stream"},
+    )
+
+
+def _read(response: httpx.Response, cap: int, where: str, truncate: bool) -> bytes:
+    decoder = _Decoder(response.headers.get("content-encoding", ""), where)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for raw in response.iter_raw():
+            for piece in decoder.feed(raw):
+                chunks.append(piece)
+                size += len(piece)
+                if size > cap:
+                    if truncate:
+                        return b"".join(chunks)[:cap]
+                    raise TooBig(f"{where} answered more than {_size_text(cap)}: not read further")
+    except FundwatchError:
+        raise
+    except Exception as exc:
+        import zlib
+
+        import httpx
+
+        if isinstance(exc, zlib.error):
+            if truncate:
+                return b""
+            raise FundwatchError(f"{where} answered with a damaged compressed body") from None
+        if isinstance(exc, httpx.HTTPError):
+            raise
+        raise
+    return b"".join(chunks)
+
+
+def _size_text(n: int) -> str:
+    if n >= 2**20 and n % 2**20 == 0:
+        return f"{n // 2**20} MiB"
+    if n >= 1024 and n % 1024 == 0:
+        return f"{n // 1024} KiB"
+    return f"{n} bytes"
+
+
+def _later(later: RetryLater, where: str) -> FundwatchError:
+    from datetime import UTC, datetime, timedelta
+
+    response = later.response
+    status = f"{response.status_code} {response.reason_phrase or ''}".rstrip()
+    try:
+        when = datetime.now(UTC) + timedelta(seconds=later.seconds)
+        at = when.strftime("%Y-%m-%d %H:%M UTC")
+    except OverflowError:
+        at = "much later"
+    return FundwatchError(
+        f"{where} answered {status} and asks to wait {later.seconds:g} s: try again after {at}"
+    )
+
+
+def _out_of_time(method: str, budget: float, where: str) -> TimedOut:
+    safe = method.upper() in ("GET", "HEAD")
+    maybe = "the message may or may not have arrived; try again later"
+    return TimedOut(
+        f"{where} did not answer within {budget:g} s", hint="try again later" if safe else maybe
+    )
 
 
 # --- naming a server without its secrets ---------------------------------------------------
@@ -149,6 +474,28 @@ def check_url(url: str, what: str = "URL") -> None:
         )
     if any(ch.isspace() or not ch.isprintable() for ch in url.strip()):
         raise BadValue(f"the {what} contains spaces or control characters", hint="quote it whole")
+    if not valid_host(url.strip()):
+        raise BadValue(
+            f"the {what}'s host name is not valid",
+            hint="labels of 1 to 63 letters, digits or hyphens, joined by dots",
+        )
+
+
+def valid_host(url: str) -> bool:
+    """Whether the host of ``url`` can be looked up at all: an IP address, or a name
+    whose IDNA form (``xn--`` labels checked) has labels of 1 to 63 characters."""
+    import httpx
+
+    try:
+        parsed = httpx.URL(url)
+        raw = parsed.raw_host.decode("ascii")
+        parsed.host  # noqa: B018 (decodes xn-- labels: raises for an invalid one)
+    except Exception:  # httpx.InvalidURL, idna.IDNAError, UnicodeError
+        return False
+    if _address(raw) or not raw:
+        return bool(raw)
+    labels = raw[:-1].split(".") if raw.endswith(".") else raw.split(".")
+    return len(raw) <= 253 and all(0 < len(label) <= 63 for label in labels)
 
 
 def redact(text: str, url: str) -> str:

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
+from fundwatch.domain import model
 from fundwatch.domain.errors import BadValue, WatchlistError
 from fundwatch.domain.model import Call, Deadline
 from fundwatch.domain.timeutil import Clock, Duration, parse_duration
@@ -64,16 +65,14 @@ class Found(NamedTuple):
     url: str | None
     programme: str | None
     found: datetime  # UTC: the sync that found it
+    extra: dict[str, Any] | None = None  # keys fundwatch does not know, kept
 
     def status(self, clock: Clock) -> str:
-        if self.opens is not None and self.opens > clock.today:
-            return "forthcoming"
-        if self.deadlines and all(d.passed(clock) for d in self.deadlines):
-            return "closed"
-        return "open"
+        opens_later = self.opens is not None and self.opens > clock.today
+        return model.status(opens_later, self.deadlines, clock)
 
     def next_deadline(self, clock: Clock) -> Deadline | None:
-        return next((d for d in self.deadlines if not d.passed(clock)), None)
+        return model.next_deadline(self.deadlines, clock)
 
 
 class SavedSearch(NamedTuple):
@@ -155,25 +154,26 @@ def check_name(name: str) -> str:
 
 
 def check_kinds(kinds: Iterable[str]) -> tuple[str, ...]:
-    out = []
-    for kind in kinds:
-        k = kind.strip().lower()
-        if k not in KINDS:
-            raise BadValue(f"unknown kind '{kind}'", hint="topic, cascade or external")
-        if k not in out:
-            out.append(k)
-    return tuple(out) or DEFAULT_KINDS
+    return _choices(kinds, tuple(KINDS), "kind", "topic, cascade or external") or DEFAULT_KINDS
 
 
 def check_statuses(statuses: Iterable[str]) -> tuple[str, ...]:
-    out = []
-    for status in statuses:
-        s = status.strip().lower()
-        if s not in STATUSES:
-            raise BadValue(f"unknown status '{status}'", hint="forthcoming, open or closed")
-        if s not in out:
-            out.append(s)
-    return tuple(out) or DEFAULT_STATUSES
+    hint = "forthcoming, open or closed"
+    return _choices(statuses, STATUSES, "status", hint) or DEFAULT_STATUSES
+
+
+def _choices(
+    values: Iterable[str], allowed: Sequence[str], what: str, hint: str
+) -> tuple[str, ...]:
+    """``values`` in lower case, each once; BadValue for one not ``allowed``."""
+    out: list[str] = []
+    for value in values:
+        v = value.strip().lower()
+        if v not in allowed:
+            raise BadValue(f"unknown {what} '{value}'", hint=hint)
+        if v not in out:
+            out.append(v)
+    return tuple(out)
 
 
 # --- reading and writing the table ---------------------------------------------------------
@@ -250,6 +250,7 @@ def _found(search: str, item: dict[str, Any], where: str) -> Found:
         url=_text(item, "url"),
         programme=_text(item, "programme"),
         found=found,
+        extra={k: v for k, v in item.items() if k not in _FOUND} or None,
     )
 
 
@@ -298,12 +299,33 @@ def _found_table(f: Found) -> dict[str, Any]:
     if f.url:
         t["url"] = f.url
     t["found"] = f.found
+    t.update(f.extra or {})
     return t
 
 
 def find(searches: Sequence[SavedSearch], name: str) -> SavedSearch | None:
     key = " ".join(name.split()).casefold()
     return next((s for s in searches if s.name.casefold() == key), None)
+
+
+def drop(extra: dict[str, Any], name: str) -> str | None:
+    """Takes the search ``name`` out of the watchlist's ``[[searches]]`` as written, even
+    when a search there cannot be read (so that a broken one can be removed); its name,
+    or None when no table has that name. The other tables are left as they are."""
+    raw = extra.get(TABLE)
+    if not isinstance(raw, list):
+        return None
+    key = " ".join(name.split()).casefold()
+    for item in raw:
+        given = item.get("name") if isinstance(item, dict) else None
+        if isinstance(given, str) and " ".join(given.split()).casefold() == key:
+            rest = [t for t in raw if t is not item]
+            if rest:
+                extra[TABLE] = rest
+            else:
+                del extra[TABLE]
+            return " ".join(given.split())
+    return None
 
 
 # --- what sync records, and what remind shows -------------------------------------------------
@@ -363,17 +385,24 @@ def recent(
     searches: Sequence[SavedSearch], calls: Iterable[Call], clock: Clock, within: Duration
 ) -> list[Found]:
     """The topics found new at syncs within ``within`` before now, less those on the
-    watchlist now; newest sync first, then by search and identifier."""
+    watchlist now; newest sync first, then by search and identifier. A topic several
+    searches found is there once, as the newest found it, ``search`` naming them all
+    (``"a, b"``)."""
     since = within.before(clock.now).astimezone(UTC)
     watched = {c.identifier.casefold() for c in calls if c.identifier}
-    out = [
+    found = [
         f
         for s in searches
         for f in s.new
         if f.found >= since and f.identifier.casefold() not in watched
     ]
-    out.sort(key=lambda f: (-f.found.timestamp(), f.search.casefold(), f.identifier))
-    return out
+    found.sort(key=lambda f: (-f.found.timestamp(), f.search.casefold(), f.identifier))
+    first: dict[str, Found] = {}
+    names: dict[str, list[str]] = {}
+    for f in found:
+        first.setdefault(f.identifier.casefold(), f)
+        names.setdefault(f.identifier.casefold(), []).append(f.search)
+    return [f._replace(search=", ".join(names[key])) for key, f in first.items()]
 
 
 # --- small readers ------------------------------------------------------------------------------

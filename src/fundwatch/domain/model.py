@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Container
+from collections.abc import Container, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any, Self
 
@@ -60,6 +60,21 @@ def lf(text: Any) -> Any:
     while "\r\n" in text:  # CR CR LF too
         text = text.replace("\r\n", "\n")
     return text
+
+
+def next_deadline(deadlines: Iterable[Deadline], clock: Clock) -> Deadline | None:
+    """The first of ``deadlines`` (in time order) not yet passed; None once all have."""
+    return next((d for d in deadlines if not d.passed(clock)), None)
+
+
+def status(forthcoming: bool, deadlines: Sequence[Deadline], clock: Clock) -> str:
+    """A call's or a portal topic's status, derived: ``forthcoming`` before it opens,
+    ``closed`` once every deadline has passed, else ``open``."""
+    if forthcoming:
+        return "forthcoming"
+    if deadlines and all(d.passed(clock) for d in deadlines):
+        return "closed"
+    return "open"
 
 
 class Deadline(Record):
@@ -234,23 +249,17 @@ class Call(Record):
 
     def next_deadline(self, clock: Clock) -> Deadline | None:
         """The first deadline not yet passed; None once all have passed."""
-        for d in self.deadlines:
-            if not d.passed(clock):
-                return d
-        return None
+        return next_deadline(self.deadlines, clock)
 
     def status(self, clock: Clock) -> str:
         """``forthcoming`` before it opens, ``closed`` once its last deadline passed, else open."""
+        not_yet = False
         if self.opens is not None:
             if isinstance(self.opens, datetime):
                 not_yet = localize(self.opens, self.timezone).astimezone(UTC) > clock.now_utc
             else:
                 not_yet = self.opens > clock.today
-            if not_yet:
-                return "forthcoming"
-        if self.deadlines and all(d.passed(clock) for d in self.deadlines):
-            return "closed"
-        return "open"
+        return status(not_yet, self.deadlines, clock)
 
     def opens_local(self) -> When | None:
         if self.opens is None or not isinstance(self.opens, datetime):
@@ -305,12 +314,19 @@ def stable_slug(text: str, limit: int = 60) -> str:
     return digest if slug == "call" else f"{slug}-{digest}"
 
 
-def unique_id(base: str, taken: Container[str]) -> str:
+def unique_id(base: str, taken: Container[str], counters: dict[str, int] | None = None) -> str:
+    """``base``, or ``base-2``, ``base-3``... the first not in ``taken``.
+
+    Callers that allocate many ids pass the same ``counters`` each time: the search for
+    a base then starts where the last one ended, so that n calls sharing a title cost n
+    steps, not n**2 (ids are only ever added to ``taken`` meanwhile)."""
     if base not in taken:
         return base
-    n = 2
+    n = counters.get(base, 2) if counters is not None else 2
     while f"{base}-{n}" in taken:
         n += 1
+    if counters is not None:
+        counters[base] = n + 1
     return f"{base}-{n}"
 
 

@@ -175,10 +175,20 @@ def _cell(row: list[str], where: dict[str, int], field: str) -> str:
     i = where.get(field)
     if i is None or i >= len(row):
         return ""
-    value = row[i].strip()
-    # our own CSV puts an apostrophe before what a spreadsheet would run as a formula
+    # our own CSV puts an apostrophe before what a spreadsheet would run as a formula,
+    # at the start and after each ";" or tab (where a European spreadsheet splits)
+    pieces = _SEPARATORS.split(_undefuse(row[i].strip()))
+    for n in range(2, len(pieces), 2):
+        pieces[n] = _undefuse(pieces[n])
+    return "".join(pieces)
+
+
+_SEPARATORS = re.compile(r"([;\t])")
+
+
+def _undefuse(value: str) -> str:
     if value.startswith("'") and value.lstrip("'").lstrip(" ").startswith(_FORMULA):
-        value = value[1:]
+        return value[1:]
     return value
 
 

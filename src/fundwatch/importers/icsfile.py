@@ -26,6 +26,12 @@ from fundwatch.importers.base import Gathered, Incoming
 
 HORIZON = timedelta(days=2 * 366)  # how far ahead a recurring event is followed
 MAX_OCCURRENCES = 100
+# What expanding the repeat rules of one file may cost: occurrences looked at, and
+# seconds (a rule that matches nothing, such as 30 February, yields nothing to count)
+FILE_ITERATIONS = 200_000
+FILE_SECONDS = 2.0
+LOOKBACK_PERIODS = 20  # how far before today a rule's start is moved (to find the last)
+COUNTED_YEARS = 200  # a rule with COUNT is walked from its start: not from further back
 _OURS = re.compile(
     r"(?P<id>[A-Za-z0-9][A-Za-z0-9._-]*)/(?P<part>[^/]+)(?:/(?P<milestone>.+))?@fundwatch"
 )
@@ -45,6 +51,7 @@ def read_ics(text: str, name: str, clock: Clock, default_tz: str) -> list[Incomi
         reason = " ".join(str(exc).split())[:120] or type(exc).__name__
         raise FundwatchError(f"{name} is not a readable iCalendar file: {reason}") from None
     calls = Gathered()
+    budget = _Budget(name)
     for cal in calendars:
         cal_tz = _iana(str(cal.get("X-WR-TIMEZONE", ""))) or default_tz
         components = [c for c in cal.walk() if c.name in ("VEVENT", "VTODO")]
@@ -62,13 +69,15 @@ def read_ics(text: str, name: str, clock: Clock, default_tz: str) -> list[Incomi
             try:
                 found = _OURS.fullmatch(uid)
                 if found is None:
-                    incoming = _event(event, parts, uid, cal_tz, clock, where)
+                    incoming = _event(event, parts, uid, cal_tz, clock, where, budget)
                     if incoming is not None:
                         calls.add(incoming)
                 elif found["milestone"] is None:  # a milestone is derived, not read back
                     calls.add(_ours(event, found["id"], cal_tz), key=found["id"])
             except BadValue as exc:
                 raise FundwatchError(f"{where}: {exc.message}", exc.hint) from None
+            except FundwatchError:
+                raise
             except Exception as exc:  # whatever else a damaged property makes icalendar raise
                 reason = " ".join(str(exc).split())[:160] or type(exc).__name__
                 raise FundwatchError(f"{where}: cannot be read ({reason})") from None
@@ -141,8 +150,9 @@ def _dates(component: Any, key: str) -> list[Any]:
 
 
 def _event(
-    event: Any, parts: list[Any], uid: str, cal_tz: str, clock: Clock, where: str
-) -> Incoming | None:
+    event: Any, parts: list[Any], uid: str, cal_tz: str, clock: Clock, where: str,
+    budget: _Budget | None = None,
+) -> Incoming | None:  # fmt: skip
     start = event.get("DUE") if event.name == "VTODO" else None
     start = start if start is not None else event.get("DTSTART")
     if start is None:
@@ -151,7 +161,7 @@ def _event(
         raise BadValue("it has no start (DTSTART)")
     at, tz = _local(start, cal_tz)
     if event.get("RRULE") is not None:
-        times = _occurrences(event, parts, _Series(start, at, tz), clock)
+        times = _occurrences(event, parts, _Series(start, at, tz), clock, budget or _Budget(""))
     else:
         times = [at]
     title = " ".join(str(event.get("SUMMARY", "")).split()) or "(untitled event)"
@@ -209,12 +219,103 @@ class _Series:
         return moment.astimezone(zone(self.tz)).replace(tzinfo=None)
 
 
-def _occurrences(event: Any, parts: list[Any], series: _Series, clock: Clock) -> list[When]:
+class _Budget:
+    """What is left of a file's budget for expanding repeat rules."""
+
+    def __init__(self, name: str) -> None:
+        import time as clock
+
+        self.name = name
+        self.left = FILE_ITERATIONS
+        self.clock = clock.process_time  # CPU time: a busy machine does not fail an import
+        self.ends = clock.process_time() + FILE_SECONDS
+
+    def spend(self, n: int = 1) -> None:
+        self.left -= n
+        if self.left < 0 or self.clock() > self.ends:
+            raise FundwatchError(
+                f"{self.name}: its repeating events are too costly to expand "
+                f"(more than {FILE_ITERATIONS:,} occurrences or {FILE_SECONDS:g} s of CPU time)",
+                hint="fundwatch follows a repeating event two years ahead; "
+                "export the calendar without repeating events, or with fewer",
+            )
+
+
+_DAYS_IN = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+_PERIODS = {"SECONDLY": "seconds", "MINUTELY": "minutes", "HOURLY": "hours", "DAILY": "days",
+            "WEEKLY": "weeks"}  # fmt: skip
+
+
+def _never(rule: Any) -> bool:
+    """A rule whose BYMONTH and BYMONTHDAY never meet (30 February): it has no
+    occurrence, and the rule library would look for one up to the year 9999."""
+    months = [int(m) for m in rule.get("BYMONTH", [])]
+    days = [int(d) for d in rule.get("BYMONTHDAY", [])]
+    if not months or not days or any(d < 0 for d in days):
+        return False
+    return all(d > _DAYS_IN.get(m, 31) for m in months for d in days)
+
+
+def _moved_start(first: datetime, rule: Any, target: datetime) -> datetime:
+    """``first`` moved forward by whole periods of the rule (FREQ times INTERVAL) to the
+    last such moment at or before ``target``: the same occurrences from there on, without
+    walking to them one by one from a start decades ago. Rules with COUNT stay."""
+    if rule.get("COUNT") or first >= target:
+        return first
+    freq = str((rule.get("FREQ") or [""])[0]).upper()
+    interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
+    if freq in _PERIODS:
+        period = timedelta(**{_PERIODS[freq]: interval})
+        return first + period * ((target - first) // period)
+    if freq in ("MONTHLY", "YEARLY"):
+        step = interval * (12 if freq == "YEARLY" else 1)
+        months = (target.year - first.year) * 12 + target.month - first.month
+        k = months // step
+        for back in range(k, max(k - 9, 0), -1):  # a 31st or a 29 February: an earlier one
+            total = first.month - 1 + back * step
+            try:
+                return first.replace(year=first.year + total // 12, month=total % 12 + 1)
+            except ValueError:
+                continue
+    return first
+
+
+class _YearsUpTo:
+    """The rule library looks for occurrences until ``datetime.MAXYEAR`` (9999) even when
+    UNTIL has long passed, if none matches; within this block it stops at ``year``."""
+
+    def __init__(self, year: int) -> None:
+        self.year = year
+
+    def __enter__(self) -> None:
+        import datetime as module
+
+        self.saved = module.MAXYEAR
+        setattr(module, "MAXYEAR", min(self.year, self.saved))  # noqa: B010 (a Final)
+
+    def __exit__(self, *exc: object) -> None:
+        import datetime as module
+
+        setattr(module, "MAXYEAR", self.saved)  # noqa: B010
+
+
+def _occurrences(
+    event: Any, parts: list[Any], series: _Series, clock: Clock, budget: _Budget
+) -> list[When]:
     """The upcoming occurrences of a recurring event (the last one, if all have passed),
-    moved or cancelled as its RECURRENCE-ID components say."""
+    moved or cancelled as its RECURRENCE-ID components say.
+
+    Expansion is clamped before it starts: a rule's start is moved to shortly before
+    today (``_moved_start``), the search ends with the year after the horizon, a rule
+    that can never match is not expanded, and the whole file has a budget (``_Budget``).
+    """
     from dateutil.rrule import rruleset, rrulestr
     from icalendar import vRecur
 
+    if series.all_day:
+        now: datetime = datetime.combine(clock.now.astimezone(zone(series.tz)).date(), time(0))
+    else:
+        now = clock.now_utc
     rules = event.get("RRULE")
     found = rruleset()
     for rule in rules if isinstance(rules, list) else [rules]:
@@ -224,9 +325,19 @@ def _occurrences(event: Any, parts: list[Any], series: _Series, clock: Clock) ->
             end = series.moment(until[0], end_of_day=True)
             rule["UNTIL"] = [end if series.all_day else end.astimezone(UTC)]
         try:
+            if _never(rule):
+                continue
+            # from LOOKBACK_PERIODS before today (or the end, if it has ended): the last
+            # occurrence that passed is still found, when there is one that recent
+            target = now if not until else min(now, rule["UNTIL"][0])
+            if series.first.tzinfo is not None:
+                target = target.astimezone(series.first.tzinfo)
+            start = _moved_start(series.first, rule, target - _span(rule) * LOOKBACK_PERIODS)
+            if rule.get("COUNT") and start.year < now.year - COUNTED_YEARS:
+                raise ValueError(f"it counts from more than {COUNTED_YEARS} years ago")
             text = rule.to_ical().decode()  # type: ignore[no-untyped-call]
-            found.rrule(rrulestr(text, dtstart=series.first, ignoretz=series.all_day))  # type: ignore[arg-type]
-        except (ValueError, TypeError) as exc:
+            found.rrule(rrulestr(text, dtstart=start, ignoretz=series.all_day))  # type: ignore[arg-type]
+        except (ValueError, TypeError, OverflowError) as exc:
             raise BadValue(f"its repeat rule cannot be read ({exc})") from None
     for value in _dates(event, "RDATE"):
         found.rdate(series.moment(value))
@@ -237,27 +348,35 @@ def _occurrences(event: Any, parts: list[Any], series: _Series, clock: Clock) ->
         for p in parts
         if p.get("RECURRENCE-ID") is not None
     }
-    if series.all_day:
-        now: datetime = datetime.combine(clock.now.astimezone(zone(series.tz)).date(), time(0))
-    else:
-        now = clock.now_utc
     upcoming: list[When] = []
     last: When | None = None
-    for n, moment in enumerate(found):
-        if moment > now + HORIZON or len(upcoming) >= MAX_OCCURRENCES or n > 100_000:
-            break
-        key = series.local(moment)
-        override = overrides.get(key)
-        if override is not None:
-            if str(override.get("STATUS", "")).upper() == "CANCELLED":
-                continue
-            if override.get("DTSTART") is not None:
-                key = _local(override.get("DTSTART"), series.tz)[0]
-        if moment >= now:
-            upcoming.append(key)
-        else:
-            last = key
+    with _YearsUpTo((now + HORIZON).year):
+        for n, moment in enumerate(found):
+            budget.spend()
+            if moment > now + HORIZON or len(upcoming) >= MAX_OCCURRENCES or n > 100_000:
+                break
+            key = series.local(moment)
+            override = overrides.get(key)
+            if override is not None:
+                if str(override.get("STATUS", "")).upper() == "CANCELLED":
+                    continue
+                if override.get("DTSTART") is not None:
+                    key = _local(override.get("DTSTART"), series.tz)[0]
+            if moment >= now:
+                upcoming.append(key)
+            else:
+                last = key
+    budget.spend(0)
     return upcoming or ([last] if last is not None else [series.local(series.first)])
+
+
+def _span(rule: Any) -> timedelta:
+    """About one period of the rule (FREQ times INTERVAL)."""
+    freq = str((rule.get("FREQ") or [""])[0]).upper()
+    interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
+    if freq in _PERIODS:
+        return timedelta(**{_PERIODS[freq]: interval})
+    return timedelta(days=(366 if freq == "YEARLY" else 31) * interval)
 
 
 # --- our own events ----------------------------------------------------------------------

@@ -97,10 +97,11 @@ def merge(
     place = {c.id: i for i, c in enumerate(result)}  # also the ids taken
     index = _Index(result)
     outcomes: list[Outcome] = []
+    counters: dict[str, int] = {}  # unique_id's: ids in linear time
     for new in incoming:
         found = index.match(new)
         if found is None:
-            call = _new_call(new, place.keys(), clock)
+            call = _new_call(new, place.keys(), clock, counters)
             place[call.id] = len(result)
             result.append(call)
             index.add(call)
@@ -118,7 +119,9 @@ def merge(
     return result, outcomes
 
 
-def _new_call(new: Incoming, taken: Container[str], clock: Clock) -> Call:
+def _new_call(
+    new: Incoming, taken: Container[str], clock: Clock, counters: dict[str, int] | None = None
+) -> Call:
     from fundwatch.domain.fields import restamp
 
     call = new.call
@@ -126,7 +129,7 @@ def _new_call(new: Incoming, taken: Container[str], clock: Clock) -> Call:
     extra = dict(call.extra)
     if new.uid:
         extra["uid"] = new.uid
-    call = call.replace(id=unique_id(base, taken), extra=extra)
+    call = call.replace(id=unique_id(base, taken, counters), extra=extra)
     return restamp(call, clock.now)
 
 

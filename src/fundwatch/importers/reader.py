@@ -64,6 +64,15 @@ def read_json(text: str, name: str, default_tz: str) -> list[Incoming]:
         raise FundwatchError(
             f"{name} line {exc.lineno}: not valid JSON ({exc.msg}, column {exc.colno})"
         ) from None
+    except RecursionError:
+        raise FundwatchError(f"{name}: JSON nested too deeply to be a list of calls") from None
+    try:  # "\ud800" is valid JSON, but half a character: no file could hold it
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end].encode("utf-8", "backslashreplace").decode()
+        raise FundwatchError(
+            f"{name}: not valid text (a lone surrogate {bad}, half of a character)"
+        ) from None
     if isinstance(data, dict) and isinstance(data.get("calls"), list):
         data = data["calls"]
     if not isinstance(data, list):

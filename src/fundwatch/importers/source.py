@@ -75,30 +75,24 @@ def _fetch(url: str, timeout: float) -> tuple[str, bytes, str | None]:
     line = net.Progress(f"Fetching from {net.host(url)}…", enabled=True)
     try:
         # a URL that moves is followed: calendar feeds do
-        with (
-            net.client(timeout=timeout) as http,
-            http.stream("GET", url, follow_redirects=True) as response,
-        ):
-            # what a server says may quote the URL it was asked, the last of a redirect
-            seen = [url, *(str(r.url) for r in response.history), str(response.url)]
-            if response.status_code >= 300:
-                response.read()
-                message = net.failure(response, url).message
-                for each in seen:
-                    message = net.redact(message, each)
-                raise FundwatchError(message, hint="check the URL") from None
-            kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > MAX_BYTES:
-                    break
+        with net.client(timeout=timeout) as http:
+            response = net.fetch(http, "GET", url, what="server", limit=MAX_BYTES,
+                                 budget=timeout, follow_redirects=True)  # fmt: skip
+        # what a server says may quote the URL it was asked, the last of a redirect
+        seen = [url, *(str(r.url) for r in response.history), str(response.url)]
+        if response.status_code >= 300:
+            message = net.failure(response, url).message
+            for each in seen:
+                message = net.redact(message, each)
+            raise FundwatchError(message, hint="check the URL") from None
+        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    except net.TooBig:
+        raise FundwatchError(f"{net.host(url)} is larger than {MAX_BYTES // 2**20} MiB") from None
     except httpx.HTTPError as exc:
         raise net.failure(exc, url) from None
     finally:
         line.close()
-    data = b"".join(chunks)
+    data = response.content
     if kind in ("text/html", "application/xhtml+xml") or data.lstrip()[:14].lower().startswith(
         (b"<!doctype html", b"<html")
     ):

@@ -200,19 +200,33 @@ def markdown(r: Reminder) -> str:
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
+WORD_JOINER = "\u2060"
+
+
+def no_mentions(text: str, markdown: bool = False) -> str:
+    """Every ``@`` followed by a word joiner (U+2060, invisible): no chat (Slack,
+    Mattermost, Rocket.Chat, Discord, Teams) then reads ``@channel``, ``@all`` or
+    ``@here`` as a mention, not even after unescaping ``\\@`` (Mattermost does)."""
+    if markdown:
+        text = text.replace("\\@", "@")  # the joiner does what the backslash did not
+    return text.replace("@", "@" + WORD_JOINER)
+
+
 def chat(r: Reminder, kind: str) -> str:
     """The message for a chat: Markdown tables where the chat renders them
     (Mattermost, Teams' text); aligned text in a code block where it does not (Slack,
-    Rocket.Chat; Discord's blocks are added per message by webhook.payloads)."""
+    Rocket.Chat; Discord's blocks are added per message by webhook.payloads). No ``@``
+    in it can form a mention (``no_mentions``)."""
     if kind == "discord":
-        return text(r).replace("`", "'")
+        return no_mentions(text(r).replace("`", "'"))
     if kind == "slack":
         # Slack reads <...> as links and mentions even in code blocks
         plain = text(r).replace("`", "'").replace("&", "&amp;").replace("<", "&lt;")
-        return "```\n" + plain.replace(">", "&gt;") + "```"
+        return "```\n" + no_mentions(plain.replace(">", "&gt;")) + "```"
     if kind == "rocketchat":
-        return "```\n" + text(r).replace("`", "'") + "```"
-    return markdown(r)
+        return "```\n" + no_mentions(text(r).replace("`", "'")) + "```"
+    # Markdown escapes "@" as "\@", which Mattermost unescapes before it looks for mentions
+    return no_mentions(markdown(r), markdown=True)
 
 
 # --- HTML for e-mail ----------------------------------------------------------------------

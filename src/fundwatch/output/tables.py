@@ -71,21 +71,12 @@ def to_json(value: Any) -> str:
 # --- CSV --------------------------------------------------------------------------------
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets in most of Europe split on ";", and some on tabs, instead of ","
+_OTHER_SEPARATORS = re.compile(r"([;\t])")
+_QUOTED = frozenset(',"\r\n;\t')
 
 
-def csv_cell(value: Any) -> Any:
-    """A cell that a spreadsheet will show as text, never run as a formula.
-
-    Text starting with = + - @, a tab or a carriage return (also after spaces) gets a
-    leading apostrophe, as OWASP advises; numbers are left as numbers.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return value
-    text = str(value)
+def _defuse(text: str) -> str:
     # after any apostrophes of its own: "'=1" gets one more, so that it reads back as
     # written (`import` takes one apostrophe off what it finds before a formula)
     if text.lstrip("'").lstrip(" ").startswith(_FORMULA_START):
@@ -93,16 +84,38 @@ def csv_cell(value: Any) -> Any:
     return text
 
 
-def to_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    import csv
-    import io
+def csv_cell(value: Any) -> Any:
+    """A cell that a spreadsheet will show as text, never run as a formula.
 
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([csv_cell(v) for v in row])
-    return out.getvalue()
+    Text starting with = + - @, a tab or a carriage return (also after spaces) gets a
+    leading apostrophe, as OWASP advises; so does each piece that a spreadsheet
+    splitting on ";" or tab would make a cell of its own (``ok;@SUM(1)`` ->
+    ``ok;'@SUM(1)``). Numbers are left as numbers.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return value
+    pieces = _OTHER_SEPARATORS.split(str(value))
+    for i in range(2, len(pieces), 2):
+        pieces[i] = _defuse(pieces[i])
+    return _defuse("".join(pieces))
+
+
+def _csv_field(value: Any) -> str:
+    """As csv.writer writes it, and quoted also when it holds ";" or a tab."""
+    text = value if isinstance(value, str) else str(value)
+    if any(ch in _QUOTED for ch in text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def to_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = [",".join(_csv_field(h) for h in header)]
+    lines += [",".join(_csv_field(csv_cell(v)) for v in row) for row in rows]
+    return "".join(line + "\r\n" for line in lines)
 
 
 LIST_CSV = (

@@ -43,7 +43,8 @@ PAGE_SIZE = 100
 MAX_PAGES = 50  # 5,000 rows: the open and forthcoming calls of every programme fit twice
 LOOKUP_MAX_PAGES = 10  # per batch of identifiers: a few rows per topic at most
 BATCH = 99  # one short of a page: with one row a topic, no second page is needed
-TIMEOUT = 30.0  # seconds; FUNDWATCH_PORTAL_TIMEOUT overrides it
+TIMEOUT = 30.0  # seconds for each whole request; FUNDWATCH_PORTAL_TIMEOUT overrides it
+PAGE_CAP = 20 * 1024 * 1024  # bytes of a page, decoded: 100 rows are about 1 MiB
 RETRIES = 3
 BACKOFF = 0.5
 PROGRESS_AFTER = 1.0  # seconds before a progress line appears on a terminal
@@ -405,7 +406,11 @@ class _Session:
             for name, value in (("query", query), ("languages", list(LANGUAGES)), ("sort", SORT))
         ]
         try:
-            response = self.http.post(url, files=files)
+            response = net.fetch(self.http, "POST", url, what="portal", limit=PAGE_CAP,
+                                 budget=self.timeout, shown_url=self.base, files=files)  # fmt: skip
+        except net.TimedOut as exc:
+            slow = "the portal is slow or down: try again later, or set FUNDWATCH_PORTAL_TIMEOUT"
+            raise FundwatchError(exc.message, hint=slow) from None
         except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
             raise _failure(net.failure(exc, self.base, what="portal"), exc) from exc
         if not response.is_success:
@@ -459,11 +464,17 @@ def _json(response: httpx.Response, where: str) -> Any:
     if not body.strip():
         raise FundwatchError(f"{where} answered with an empty body, not JSON", hint=retry)
     try:
-        return json.loads(body)
+        data = json.loads(body)
+        json.dumps(data, ensure_ascii=False).encode("utf-8")  # no lone surrogate ("\ud800")
+        return data
+    except UnicodeEncodeError:
+        said = "a lone surrogate, half of a character"
     except json.JSONDecodeError as exc:
         said = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
     except ValueError as exc:  # not UTF-8 or -16 or -32
         said = str(exc).split(":")[0]
+    except RecursionError:
+        said = "nested too deeply"
     shown = kind or "no content type"
     raise FundwatchError(
         f"{where} answered invalid JSON ({shown}: {said}; it begins {_snippet(body)})", hint=retry

@@ -35,6 +35,19 @@ def plan(search: SavedSearch) -> Plan:
     return Plan(search.text.strip() or client.EVERYTHING, query, frozenset(chosen.values()))
 
 
+def plan_all(searches: Sequence[SavedSearch]) -> list[Plan]:
+    """The plan of each search; BadValue naming the search for a programme no code
+    matches."""
+    plans = []
+    for search in searches:
+        try:
+            plans.append(plan(search))
+        except BadValue as exc:
+            message = exc.message.removeprefix("--programme: ")
+            raise BadValue(f"saved search '{search.name}': {message}", exc.hint) from None
+    return plans
+
+
 def matches(search: SavedSearch, planned: Plan, topic: Topic, clock: Clock) -> bool:
     """Does ``topic`` (from the portal's answer to ``planned``) pass the filters the
     portal does not apply?"""
@@ -79,6 +92,7 @@ class Outcome(NamedTuple):
     new: list[Found]
     first: bool  # its first run: ``search.hits`` topics recorded, none reported
     too_broad: bool  # ``search.hits`` is the portal's count of results
+    topics: Sequence[Topic] = ()  # those it matched (none when too broad)
 
 
 def run_all(
@@ -94,13 +108,7 @@ def run_all(
     here; nothing is written."""
     if not searches:
         return []
-    plans = []
-    for search in searches:  # a bad programme fails before any request
-        try:
-            plans.append(plan(search))
-        except BadValue as exc:
-            message = exc.message.removeprefix("--programme: ")
-            raise BadValue(f"saved search '{search.name}': {message}", exc.hint) from None
+    plans = plan_all(searches)  # a bad programme fails before any request
     answers = client.bounded_searches(
         base_url, [(p.text, p.query) for p in plans], progress=progress
     )
@@ -111,11 +119,8 @@ def run_all(
             broad = too_broad(search, answer.total or 0, clock.now)
             outcomes.append(Outcome(broad, [], False, True))
             continue
-        kept = [
-            as_found(t, search.name, clock.now)
-            for t in answer.topics
-            if matches(search, planned, t, clock)
-        ]
+        matched = [t for t in answer.topics if matches(search, planned, t, clock)]
+        kept = [as_found(t, search.name, clock.now) for t in matched]
         updated, fresh = recorded(search, kept, mine, clock.now)
-        outcomes.append(Outcome(updated, fresh, search.fresh_start, False))
+        outcomes.append(Outcome(updated, fresh, search.fresh_start, False, matched))
     return outcomes

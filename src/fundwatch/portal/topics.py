@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime, time
 from functools import cache
 from typing import Any, NamedTuple
 
+from fundwatch.domain import model
 from fundwatch.domain.errors import BadValue, FundwatchError
 from fundwatch.domain.model import Call, Deadline, sort_deadlines
 from fundwatch.domain.timeutil import Clock, zone
@@ -97,18 +98,12 @@ class Topic(NamedTuple):
 
         The same answer as ``Call.status`` for the call ``topic_to_call`` makes.
         """
-        if self.opens is not None and self.opens > clock.today:
-            return "forthcoming"
-        if self.deadlines and all(d.passed(clock) for d in self.deadlines):
-            return "closed"
-        return "open"
+        opens_later = self.opens is not None and self.opens > clock.today
+        return model.status(opens_later, self.deadlines, clock)
 
     def next_deadline(self, clock: Clock) -> Deadline | None:
         """The first deadline not yet passed; None once all have passed."""
-        for d in self.deadlines:
-            if not d.passed(clock):
-                return d
-        return None
+        return model.next_deadline(self.deadlines, clock)
 
 
 # --- the SEDIA search API ----------------------------------------------------------------
@@ -403,7 +398,8 @@ def _moment(value: Any, key: str, ctx: str) -> date | datetime:
     """A portal date value: a date (a Brussels calendar day) or an aware instant.
 
     Accepts ``2025-11-26T00:00:00.000+0000``, ``2025-11-26`` and epoch milliseconds
-    (an int, or digits in a string). A date-time without an offset is taken as UTC.
+    (an int, or digits in a string), in the years 1990 to 2100 (YEARS); anything else
+    is "not a date". A date-time without an offset is taken as UTC.
     """
     try:
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -431,11 +427,18 @@ def _from_match(m: re.Match[str]) -> date | datetime:
     return datetime.fromisoformat(f"{day.isoformat()}T{clock}{offset.replace('Z', '+00:00')}")
 
 
+# A portal date outside these years is a wrong type or a wrong unit, not a date: ``5``
+# read as epoch milliseconds is 1 January 1970, and would move a deadline there.
+YEARS = (1990, 2100)
+
+
 def _in_range(moment: date | datetime) -> date | datetime:
-    """``moment``, once it is known to have a Brussels day: 9999-12-31T23:00+0000 has
-    none (it is year 10000 there), and would raise OverflowError later."""
+    """``moment``, once it is known to have a Brussels day in a plausible year (YEARS);
+    else ValueError. (9999-12-31T23:00+0000 has none: it is year 10000 there.)"""
     if isinstance(moment, datetime):
         moment.astimezone(zone(PORTAL_ZONE))
+    if not YEARS[0] <= _day(moment).year <= YEARS[1]:
+        raise ValueError(f"year {_day(moment).year}")
     return moment
 
 

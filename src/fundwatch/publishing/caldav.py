@@ -42,6 +42,7 @@ PROPFIND_BODY = (
     b'<d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/><d:getetag/></d:prop></d:propfind>\n'
 )
 WHAT = "CalDAV server"
+BUDGET = 120.0  # seconds for one request, retries included (a listing of 100,000 events)
 
 
 class Written(NamedTuple):
@@ -176,29 +177,16 @@ class Server:
         body: bytes | None = None,
         cap: int = 1024 * 1024,
     ) -> httpx.Response:
-        """The answer, read up to ``cap`` bytes (a bigger one is an error)."""
-        import httpx
-
+        """The answer, read up to ``cap`` bytes (a bigger one is an error), within
+        ``BUDGET`` seconds (net.fetch)."""
         from fundwatch import net
 
         self.requests += 1
         try:
-            with self.client.stream(method, url, headers=dict(headers), content=body) as r:
-                data = bytearray()
-                for chunk in r.iter_bytes():
-                    data += chunk
-                    if len(data) > cap:
-                        raise FundwatchError(
-                            f"{WHAT} at {net.host(url)} answered more than {cap // 2**20} MB"
-                        )
-                kept = [  # the body is decoded already
-                    (k, v)
-                    for k, v in r.headers.multi_items()
-                    if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-                ]
-                return httpx.Response(
-                    r.status_code, headers=kept, content=bytes(data), request=r.request
-                )
+            return net.fetch(
+                self.client, method, url, what=WHAT, limit=cap, budget=BUDGET,
+                headers=dict(headers), content=body,
+            )  # fmt: skip
         except Exception as exc:
             import httpx
 

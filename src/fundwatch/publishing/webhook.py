@@ -160,12 +160,14 @@ def card_escape(value: object) -> str:
     """A value from the watchlist as literal text in Adaptive Card Markdown: on one line,
     with every character that could start markup (emphasis, links, code, HTML, entities,
     ``{{DATE()}}`` functions, a list or heading at the start) escaped by a backslash."""
+    from fundwatch.output.report import no_mentions
+
     text = one_line("" if value is None else str(value)).translate(_CARD_SPECIAL)
     m = _LINE_START.match(text)
     if m:
         end = m.end()
         text = text[: end - 1] + "\\" + text[end - 1 :]
-    return text
+    return no_mentions(text)
 
 
 def _card_link(text: str, url: str | None) -> str:
@@ -413,7 +415,10 @@ def post(
     with net.client(timeout=timeout, retries=retries, backoff=backoff) as http:
         for body in messages:
             try:
-                response = http.post(url, json=body)
+                response = net.fetch(http, "POST", url, what="chat webhook",
+                                     limit=net.REPLY_CAP, budget=timeout, json=body)  # fmt: skip
+            except FundwatchError as error:
+                raise _failed(error, sent, messages) from None
             except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
                 raise _failed(net.failure(exc, url, what="chat webhook"), sent, messages) from exc
             if not response.is_success:

@@ -6,6 +6,7 @@ Unknown keys are kept; a hand-written single deadline is one line.
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -124,6 +125,16 @@ def parse(text: str, path: Path) -> tuple[Watchlist, list[Problem]]:
     return _Reader(text).read(data)
 
 
+class _Taken:
+    """The ids in any of ``parts``, without copying them into one set for each call."""
+
+    def __init__(self, *parts: Container[str]) -> None:
+        self.parts = parts
+
+    def __contains__(self, value: object) -> bool:
+        return any(value in part for part in self.parts)
+
+
 class _Reader:
     """Turns parsed TOML into calls, collecting problems with the line they sit on."""
 
@@ -136,6 +147,7 @@ class _Reader:
         self._places: list[tuple[int, dict[str, int]]] | None = None
         self._top: dict[str, int] = {}
         self.explicit: set[str] = set()
+        self.counters: dict[str, int] = {}  # unique_id's, so that ids cost linear time
 
     def line(self, index: int | None, key: str | None = None) -> int | None:
         """Line of call ``index`` (its ``key`` if found), or of a top-level ``key``."""
@@ -217,7 +229,7 @@ class _Reader:
             title = ""
         call_id = raw.get("id")
         if call_id is None:
-            call_id = unique_id(slugify(title), set(seen) | self.explicit)
+            call_id = unique_id(slugify(title), _Taken(seen, self.explicit), self.counters)
         elif not isinstance(call_id, str) or not ID_PATTERN.fullmatch(call_id):
             self.problem(
                 index,

@@ -1,5 +1,11 @@
 """Files written safely: atomic replacement (temp file, fsync, rename), a backup, a lock
 held across read-modify-write, and output into pipes and devices.
+
+On shared machines: a file is replaced by its name (a temp file beside it, renamed onto
+the name), so a symbolic link planted where the backup or an output goes is replaced,
+never followed; the watchlist's own link is followed only when the user or root owns
+it (and, in a world-writable sticky folder such as /tmp, only the user's own); a
+rewritten file keeps its owner, group and mode, or the write is refused.
 """
 
 from __future__ import annotations
@@ -15,6 +21,66 @@ from fundwatch.domain.errors import WatchlistError
 LOCK_TIMEOUT = 30.0
 
 
+MAX_LINKS = 40
+
+
+def _sticky_shared(folder: Path) -> bool:
+    """A world-writable folder with the sticky bit (/tmp, a shared drop folder)."""
+    import stat
+
+    try:
+        mode = os.stat(folder).st_mode
+    except OSError:
+        return False
+    return bool(mode & stat.S_ISVTX) and bool(mode & stat.S_IWOTH)
+
+
+def trusted_link(link: Path, owner: int) -> bool:
+    """May a symbolic link owned by ``owner`` be followed? When it is the user's own, or
+    root's outside a world-writable sticky folder (where anyone may plant one)."""
+    if not hasattr(os, "geteuid"):  # no owners to go by (Windows)
+        return True
+    me = os.geteuid()
+    if owner == me:
+        return True
+    return owner == 0 and not _sticky_shared(link.parent)
+
+
+def _owner_name(uid: int) -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return f"uid {uid}"
+
+
+def resolve(path: Path) -> Path:
+    """``path`` with its symbolic links followed, each only if ``trusted_link``; a link
+    that is not is an error (one line), never followed."""
+    import stat
+
+    path = Path(os.path.abspath(path))
+    for _ in range(MAX_LINKS):
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return path  # absent (or unreadable): the caller says so
+        if not stat.S_ISLNK(st.st_mode):
+            return path
+        if not trusted_link(path, st.st_uid):
+            raise WatchlistError(
+                f"{path} is a symbolic link owned by {_owner_name(st.st_uid)}: not following it",
+                hint="only your own links (or root's, outside shared sticky folders) are followed",
+            )
+        try:
+            target = os.readlink(path)
+        except OSError as exc:
+            raise WatchlistError(f"cannot read {path}: {exc.strerror}") from None
+        path = Path(os.path.abspath(os.path.join(path.parent, target)))
+    raise WatchlistError(f"{path}: too many levels of symbolic links")
+
+
 def regular_file(path: Path) -> bool:
     """True when ``path`` is a regular file (through links), False when there is none.
 
@@ -22,6 +88,7 @@ def regular_file(path: Path) -> bool:
     opening a pipe would wait forever, and replacing a device would destroy it."""
     import stat
 
+    path = resolve(path)
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
@@ -40,6 +107,7 @@ def regular_file(path: Path) -> bool:
 
 def read_text(path: Path) -> str:
     try:
+        path = resolve(path)
         regular_file(path)
         return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
@@ -61,20 +129,28 @@ def _new_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
+def atomic_write(
+    path: Path, data: bytes, mode: int | None = None, like: os.stat_result | None = None
+) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new, never half.
 
-    The file keeps its permissions (``mode`` if given); a symlink is followed, so the
-    file it points to (in a synced folder, say) is the one replaced.
+    ``path`` is replaced by its name: a temp file beside it is renamed onto it, so a
+    symbolic link there is replaced, not followed (callers resolve the links they
+    trust first). The new file keeps the owner, group and mode of the file it replaces
+    (or of ``like``; ``mode`` if given); where the owner cannot be kept, the group is,
+    as long as the owner keeps their access through it; else nothing is written.
     """
+    import stat
     import tempfile
 
-    path = Path(os.path.realpath(path))
+    path = Path(os.path.abspath(path))
+    if like is None:
+        with suppress(OSError):
+            old = os.lstat(path)
+            if stat.S_ISREG(old.st_mode):
+                like = old
     if mode is None:
-        try:
-            mode = os.stat(path).st_mode & 0o777
-        except FileNotFoundError:
-            mode = _new_file_mode()
+        mode = like.st_mode & 0o777 if like is not None else _new_file_mode()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -84,8 +160,12 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
+            _keep_owner(f.fileno(), like, mode, path)
+            if hasattr(os, "fchmod"):
+                os.fchmod(f.fileno(), mode)
+            else:  # Windows
+                os.chmod(tmp, mode)
             os.fsync(f.fileno())
-        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except OSError as exc:
         with suppress(OSError):
@@ -98,17 +178,61 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
     _fsync_dir(path.parent)
 
 
+def _keep_owner(fd: int, like: os.stat_result | None, mode: int, path: Path) -> None:
+    """Give the temp file ``like``'s owner and group (root may; anyone may keep a group
+    they belong to). WatchlistError when the old owner would lose access."""
+    if like is None or not hasattr(os, "fchown"):
+        return
+    mine = os.fstat(fd)
+    if (mine.st_uid, mine.st_gid) == (like.st_uid, like.st_gid):
+        return
+    with suppress(PermissionError):
+        os.fchown(fd, like.st_uid, like.st_gid)
+        return
+    try:
+        if mine.st_gid != like.st_gid:
+            os.fchown(fd, -1, like.st_gid)
+    except PermissionError:
+        raise WatchlistError(
+            f"cannot write {path} keeping its group ({_group_name(like.st_gid)}): "
+            "you are not a member",
+            hint=f"ask {_owner_name(like.st_uid)} to make the change, or run as them",
+        ) from None
+    owner, group = (mode >> 6) & 7, (mode >> 3) & 7
+    if like.st_uid != mine.st_uid and owner & ~group:
+        raise WatchlistError(
+            f"cannot write {path}: it would become yours and {_owner_name(like.st_uid)} "
+            "would lose access (its group may not do what its owner may)",
+            hint="make it group-writable (chmod g=u), or run as its owner",
+        )
+
+
+def _group_name(gid: int) -> str:
+    try:
+        import grp
+
+        return grp.getgrgid(gid).gr_name
+    except (ImportError, KeyError):
+        return f"gid {gid}"
+
+
 def write_output(path: Path, data: bytes) -> None:
-    """An export's output: atomically to a file, straight into a device or a pipe
-    (``-o /dev/stdout``, a FIFO), which must not be replaced by a file."""
+    """An export's output: atomically to a file, replaced by its name (a symbolic link
+    there is replaced, not followed); straight into a device or a pipe (``-o
+    /dev/stdout``, a FIFO), which must not be replaced by a file, reached through a
+    link only when ``trusted_link``."""
     import stat
 
-    try:
-        special = not stat.S_ISREG(os.stat(path).st_mode) and not path.is_dir()
-    except OSError:
-        special = False
+    target = Path(os.path.abspath(path))
+    special = False
+    with suppress(OSError):
+        st = os.lstat(target)
+        if stat.S_ISLNK(st.st_mode) and trusted_link(target, st.st_uid):
+            st = os.stat(target)
+        special = not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode)
+        special = special and not stat.S_ISLNK(st.st_mode)
     if not special:
-        atomic_write(path, data)
+        atomic_write(target, data)
         return
     try:
         with open(path, "wb") as f:
@@ -137,9 +261,10 @@ def locked(path: Path) -> Iterator[None]:
     """Hold the watchlist's lock (``calls.toml.lock`` beside it)."""
     from filelock import FileLock, Timeout
 
-    path = Path(os.path.realpath(path))  # two links to one file share its lock
+    path = resolve(path)  # two links to one file share its lock
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        path = Path(os.path.realpath(path.parent)) / path.name  # and two to its folder
         lock = FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT)
         lock.acquire()
     except Timeout:
@@ -149,20 +274,38 @@ def locked(path: Path) -> Iterator[None]:
         ) from None
     except OSError as exc:
         raise WatchlistError(f"cannot lock {path}: {exc.strerror}") from None
+    _share_lock(Path(str(path) + ".lock"), path)
     try:
         yield
     finally:
         lock.release()
 
 
+def _share_lock(lock: Path, path: Path) -> None:
+    """A lock file we made gets the watchlist's group, and write access for whoever may
+    read the watchlist, so that the next writer of a team's file can take it."""
+    import stat
+
+    with suppress(OSError, AttributeError):  # AttributeError: no uids (Windows)
+        mine = os.lstat(lock)
+        watched = os.stat(path)
+        if not stat.S_ISREG(mine.st_mode) or mine.st_uid != os.geteuid():  # (POSIX only)
+            return
+        if mine.st_gid != watched.st_gid:
+            os.chown(lock, -1, watched.st_gid, follow_symlinks=False)
+        readers = watched.st_mode & 0o444
+        os.chmod(lock, 0o600 | readers | readers >> 1)
+
+
 def commit(path: Path, old: bytes | None, new: bytes) -> bool:
     """Write ``new`` over ``old`` (kept as the backup); False when nothing changed."""
     if new == old:
         return False
-    path = Path(os.path.realpath(path))
+    path = resolve(path)
     if old is not None:
-        # the backup is no more readable than the watchlist itself
-        atomic_write(backup_path(path), old, mode=os.stat(path).st_mode & 0o777)
+        # the backup has the watchlist's owner, group and mode: no more readable than it
+        like = os.stat(path)
+        atomic_write(backup_path(path), old, like=like)
     atomic_write(path, new)
     return True
 
@@ -170,7 +313,7 @@ def commit(path: Path, old: bytes | None, new: bytes) -> bool:
 def remove_leftovers(path: Path) -> None:
     """Temporary files of writers that were killed mid-write: every write happens under
     the lock, so while we hold it, any such file is a dead writer's."""
-    real = Path(os.path.realpath(path))
+    real = resolve(path)
     # atomic_write's names for the watchlist and its backup: .calls.toml[.bak].XXXXXXXX.tmp
     ours = re.compile(rf"\.{re.escape(real.name)}(\.bak)?\.[a-z0-9_]{{8}}\.tmp")
     with suppress(OSError):

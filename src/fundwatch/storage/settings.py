@@ -194,9 +194,18 @@ def _time(value: Any, key: str) -> time:
 
 
 def _url(value: Any, key: str) -> str:
+    from urllib.parse import urlsplit
+
     text = _text(value, key)
     if not text.startswith(("https://", "http://")):
         raise BadValue("must be an http(s) address")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (raises ValueError for a bad port)
+    except ValueError:  # "http://[::1/": an IPv6 address without its "]"
+        raise BadValue("is not a valid URL") from None
+    if not parts.hostname:
+        raise BadValue("has no host")
     return text
 
 

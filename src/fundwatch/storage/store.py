@@ -10,7 +10,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from fundwatch.storage.codec import Watchlist, dumps, parse_or_raise
-from fundwatch.storage.files import commit, locked, read_text, regular_file, remove_leftovers
+from fundwatch.storage.files import (
+    commit,
+    locked,
+    read_text,
+    regular_file,
+    remove_leftovers,
+    resolve,
+)
 
 
 def load(path: Path, use_cache: bool = True) -> Watchlist:
@@ -20,6 +27,7 @@ def load(path: Path, use_cache: bool = True) -> Watchlist:
     from fundwatch.storage import cache
 
     try:
+        path = resolve(path)  # a link is followed only when trusted
         stamp = os.stat(path)
     except OSError:
         return parse_or_raise(read_text(path), path)  # says what is wrong

@@ -7,7 +7,7 @@ a query, topics into rows and calls, and failures into one line.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from fundwatch.domain.model import Call
     from fundwatch.domain.timeutil import Clock
     from fundwatch.output.tables import Grid
-    from fundwatch.portal.discovery import Plan
     from fundwatch.portal.topics import Topic
 
 SEARCH_LIMIT = 50
@@ -175,7 +174,7 @@ def search(
         return finder.matches(wanted_search, planned, topic, clock)
 
     if save is not None:
-        rows = _save(session, wanted_search, planned, wanted)[:limit]
+        rows = _save(session, wanted_search)[:limit]
     else:
 
         def enough(topics: list[Topic]) -> bool:
@@ -204,12 +203,16 @@ def _saved(session: Session, name: str) -> SavedSearch:
     searches = _searches(session)
     found = discovery.find(searches, name)
     if found is None:
-        names = ", ".join(f"'{s.name}'" for s in searches)
-        raise FundwatchError(
-            f"no saved search named '{name}'",
-            hint=f"saved: {names}" if names else "save one: fundwatch search TEXT --save NAME",
-        )
+        raise _unknown(name, searches)
     return found
+
+
+def _unknown(name: str, searches: Sequence[SavedSearch]) -> FundwatchError:
+    names = ", ".join(f"'{s.name}'" for s in searches)
+    return FundwatchError(
+        f"no saved search named '{name}'",
+        hint=f"saved: {names}" if names else "save one: fundwatch search TEXT --save NAME",
+    )
 
 
 def _searches(session: Session) -> list[SavedSearch]:
@@ -220,45 +223,44 @@ def _searches(session: Session) -> list[SavedSearch]:
     return discovery.read_searches(session.load().extra)
 
 
-def _save(
-    session: Session, search: SavedSearch, planned: Plan, wanted: Callable[[Topic], bool]
-) -> list[Topic]:
-    """Run ``search`` as sync will (bounded), record what it matches, keep it."""
+def _save(session: Session, search: SavedSearch) -> list[Topic]:
+    """Run ``search`` as sync does (its first run: bounded, what it matches recorded),
+    and keep it; the topics it matched."""
     from fundwatch.domain import discovery
     from fundwatch.portal import client
-    from fundwatch.portal.discovery import as_found
+    from fundwatch.portal.discovery import run_all
     from fundwatch.storage import store
 
     if discovery.find(_searches(session), search.name) is not None:
         raise _taken(search.name)
-    [answer] = client.bounded_searches(session.settings.portal_url, [(planned.text, planned.query)])
-    if answer.too_broad:
+    [ran] = run_all(session.settings.portal_url, [search], session.clock, ())
+    if ran.too_broad:
         raise FundwatchError(
-            f"'{search.name}' is too broad: the portal has {answer.total} results for it "
+            f"'{search.name}' is too broad: the portal has {ran.search.hits} results for it "
             f"(a saved search may have at most {client.MAX_RESULTS}); nothing saved",
             hint="narrow it with more words, --status, --programme or --kind",
         )
-    matched = [t for t in answer.topics if wanted(t)]
-    now = session.clock.now
     with store.transaction(session.path, create=True) as watchlist:
         searches = discovery.read_searches(watchlist.extra)
         if discovery.find(searches, search.name) is not None:
             raise _taken(search.name)
-        watched = [c.identifier for c in watchlist.calls if c.identifier]
-        found = [as_found(t, search.name, now) for t in matched]
-        first, _ = discovery.recorded(search, found, watched, now)
-        watchlist.extra[discovery.TABLE] = discovery.searches_table([*searches, first])
+        watchlist.extra[discovery.TABLE] = discovery.searches_table([*searches, ran.search])
+    n = len(ran.topics)
     sys.stderr.write(
-        f"Saved search '{search.name}': {len(matched)} topic{'s' * (len(matched) != 1)} "
+        f"Saved search '{search.name}': {n} topic{'s' * (n != 1)} "
         "recorded; `fundwatch sync` reports the new ones it finds.\n"
     )
-    return matched
+    return list(ran.topics)
 
 
 def _taken(name: str) -> FundwatchError:
+    import shlex
+
+    # as a shell takes it: quoted, and after -- when it looks like an option
+    arg = ("-- " if name.startswith("-") else "") + shlex.quote(name)
     return FundwatchError(
         f"there is already a saved search named '{name}'",
-        hint=f"choose another name, or remove it first: fundwatch searches remove '{name}'",
+        hint=f"choose another name, or remove it first: fundwatch searches remove {arg}",
     )
 
 
@@ -299,18 +301,14 @@ def searches(
     if action is SearchesAction.remove:
         if name is None:
             raise UsageProblem("name the search to remove: fundwatch searches remove NAME")
-        _saved(session, name)  # says which there are
+        if not session.path.exists():
+            _saved(session, name)  # says how to save one
+        # as written: a search that cannot be read can still be removed
         with store.transaction(session.path) as watchlist:
-            kept = discovery.read_searches(watchlist.extra)
-            gone = discovery.find(kept, name)
-            if gone is None:  # removed meanwhile
-                raise FundwatchError(f"no saved search named '{name}'")
-            kept.remove(gone)
-            if kept:
-                watchlist.extra[discovery.TABLE] = discovery.searches_table(kept)
-            else:
-                watchlist.extra.pop(discovery.TABLE, None)
-        out(f"Removed saved search '{one_line(gone.name)}'.\n")
+            gone = discovery.drop(watchlist.extra, name)
+            if gone is None:
+                raise _unknown(name, discovery.read_searches(watchlist.extra))
+        out(f"Removed saved search '{one_line(gone)}'.\n")
         return
     if name is not None:
         raise UsageProblem(f"unexpected '{name}': `fundwatch searches` lists them all")

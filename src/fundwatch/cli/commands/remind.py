@@ -12,7 +12,7 @@ from fundwatch.cli.app import command, option
 from fundwatch.cli.commands.watchlist import AllOpt
 from fundwatch.cli.context import Session, out
 from fundwatch.cli.options import Opt
-from fundwatch.domain.errors import FundwatchError
+from fundwatch.domain.errors import FundwatchError, UsageProblem
 from fundwatch.domain.query import Filters
 from fundwatch.output.tables import zone_caption
 
@@ -79,6 +79,16 @@ def remind(
             show_default=False,
         ),
     ] = None,
+    webhook_file: Annotated[
+        str | None,
+        typer.Option(
+            "--webhook-file",
+            metavar="PATH",
+            help="Read the chat webhook's URL from PATH (- for standard input); unlike "
+            "--webhook, it does not show in `ps`.",
+            show_default=False,
+        ),
+    ] = None,
     post_format: Annotated[
         PostFormat | None,
         option(
@@ -115,6 +125,10 @@ def remind(
 
     span = parse_option_duration(within, "--within")
     # the webhook is checked first, so that a wrong one shows in an empty week too
+    if webhook is not None and webhook_file is not None:
+        raise UsageProblem("give --webhook or --webhook-file, not both")
+    if webhook_file is not None:
+        webhook = _read_webhook_file(webhook_file)
     target = _webhook(session, webhook, post_format) if post else None
     mailing = _mailing(session, mail) if mail is not None else None
     clock = session.clock
@@ -164,6 +178,32 @@ def _table(reminder: Reminder) -> None:
         out("".join(line + "\n" for line in report.change_lines(reminder)))
 
 
+def _read_webhook_file(path: str) -> str:
+    """The first line of PATH (or standard input) that is not blank nor a # comment."""
+    from pathlib import Path
+
+    name = "standard input" if path == "-" else path
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(65536)
+        else:
+            with Path(path).open("rb") as f:
+                data = f.read(65536)
+        text = data.decode("utf-8-sig")
+    except FileNotFoundError:
+        raise FundwatchError(f"--webhook-file: no file {path}") from None
+    except IsADirectoryError:
+        raise FundwatchError(f"--webhook-file: {path} is a folder") from None
+    except OSError as exc:
+        raise FundwatchError(f"--webhook-file: cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise FundwatchError(f"--webhook-file: {name} is not UTF-8 text") from None
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return line.strip()
+    raise FundwatchError(f"--webhook-file: {name} holds no URL", hint="put the URL on a line")
+
+
 def _webhook(session: Session, url: str | None, kind: PostFormat | None) -> tuple[str, str]:
     """The webhook URL (option, FUNDWATCH_WEBHOOK, setting) and its chat kind."""
     from fundwatch import net
@@ -173,7 +213,7 @@ def _webhook(session: Session, url: str | None, kind: PostFormat | None) -> tupl
     if not url:
         raise FundwatchError(
             "no chat webhook to post to",
-            hint="give --webhook URL, set FUNDWATCH_WEBHOOK, or the setting webhook",
+            hint="give --webhook-file PATH, set FUNDWATCH_WEBHOOK, or the setting webhook",
         )
     net.check_url(url, "chat webhook")
     return url, webhook.kind_for(url, kind.value if kind else None)

@@ -31,6 +31,7 @@ def sync(
     updated; yours (tags, notes, state) never are. A network failure writes nothing.
     """
     from fundwatch.domain import discovery
+    from fundwatch.output.tables import one_line
     from fundwatch.portal import client
     from fundwatch.portal import discovery as finder
     from fundwatch.portal.sync import sync_calls, sync_table
@@ -57,10 +58,23 @@ def sync(
             if asked:
                 watchlist.extra["sync"] = sync_table(changes, clock, watchlist.extra.get("sync"))
             if outcomes:
-                # searches saved, edited or removed meanwhile are left as they are now
-                ran = {o.search.name.casefold(): o.search for o in outcomes}
+                # a search saved, edited or removed while this one ran (by hand, by
+                # another sync) is left as it is now: this run is not recorded for it
+                before = {s.name.casefold(): s for s in searches}
                 now = discovery.read_searches(watchlist.extra)
-                kept = [ran.get(s.name.casefold(), s) for s in now]
+                current = {s.name.casefold(): s for s in now}
+                ran = {}
+                for o in outcomes:
+                    key = o.search.name.casefold()
+                    if key in current and current[key] == before[key]:
+                        ran[key] = o
+                    else:
+                        sys.stderr.write(
+                            f"warning: saved search '{one_line(o.search.name)}' changed while "
+                            "sync ran; this run is not recorded for it\n"
+                        )
+                outcomes = list(ran.values())
+                kept = [ran[k].search if k in ran else s for k, s in current.items()]
                 watchlist.extra[discovery.TABLE] = discovery.searches_table(kept)
     for change in changes:
         out(change.line() + "\n")

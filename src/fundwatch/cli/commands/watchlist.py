@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,6 +20,9 @@ from fundwatch.cli.context import Session, list_view, out, upcoming_view
 from fundwatch.domain.errors import FundwatchError, UsageProblem
 from fundwatch.domain.query import Filters
 from fundwatch.output.tables import Grid
+
+if TYPE_CHECKING:
+    from fundwatch.storage.codec import Problem
 
 FormatOpt = Annotated[Format, option(options.FORMAT)]
 WithinOpt = Annotated[str, option(options.WITHIN)]
@@ -324,6 +327,7 @@ def check(session: Session) -> None:
 
     path = session.path
     watchlist, problems = codec.parse(files.read_text(path), path)
+    problems += _search_problems(watchlist.extra)
     for problem in problems:
         out(problem.render(path) + "\n")
     if problems:
@@ -334,6 +338,20 @@ def check(session: Session) -> None:
         out(f"{path}: warning: {note}\n")
     deadlines = sum(len(c.deadlines) for c in watchlist.calls)
     out(f"{path}: {len(watchlist.calls)} calls, {deadlines} deadlines, no problems.\n")
+
+
+def _search_problems(extra: dict[str, Any]) -> list[Problem]:
+    """What keeps the saved searches (``[[searches]]``) from being read or run."""
+    from fundwatch.domain.discovery import read_searches
+    from fundwatch.domain.errors import BadValue, WatchlistError
+    from fundwatch.portal.discovery import plan_all
+    from fundwatch.storage.codec import Problem
+
+    try:
+        plan_all(read_searches(extra))
+    except (WatchlistError, BadValue) as exc:
+        return [Problem(None, exc.message, exc.hint)]
+    return []
 
 
 MAIL_SETTINGS = ("mail_from", "smtp_host", "smtp_port", "smtp_security", "smtp_user")
@@ -398,4 +416,7 @@ def _host(url: str | None) -> str | None:
         return None
     from urllib.parse import urlsplit
 
-    return urlsplit(url).hostname or "(set)"
+    try:
+        return urlsplit(url).hostname or "(set)"
+    except ValueError:  # "http://[::1/"
+        return "(set, not a valid URL)"
