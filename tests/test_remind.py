@@ -597,12 +597,12 @@ def test_sync_changes_from_the_watchlist_table():
     assert sync_changes({}) == (None, [])
     at = datetime(2026, 11, 6, 8, 0, tzinfo=UTC)
     assert sync_changes({"at": at, "changes": [{"call": "a", "text": "moved"}]}) == (
-        at, [Change("a", "moved", at)]
+        at, [Change("a", "moved", seen=at)]
     )  # fmt: skip
     # a local date-time is taken as UTC; items without text are skipped
     assert sync_changes({"at": datetime(2026, 11, 6, 8, 0),
                          "changes": [{"call": "a"}, "junk", {"text": "no call"}]}) == (
-        at, [Change("", "no call", at)]
+        at, [Change("", "no call", seen=at)]
     )  # fmt: skip
     assert sync_changes({"at": "yesterday", "changes": "moved"}) == (None, [])
 

@@ -843,11 +843,14 @@ class TestCallStatus:
         assert c.status(clock(KYIV, 2026, 7, 1, 0, 0)) == "closed"
 
     def test_without_deadlines(self) -> None:
+        """No deadline yet (TBC): forthcoming until it opens, and without an opening."""
         c = call()
         now = clock(BRUSSELS, 2025, 11, 26)
-        assert c.status(now) == "open"
+        assert c.status(now) == "forthcoming"
         assert c.next_deadline(now) is None
         assert call(opens=date(2025, 12, 1)).status(now) == "forthcoming"
+        assert call(opens=date(2025, 11, 26)).status(now) == "open"
+        assert call(opens=date(2025, 11, 1)).status(now) == "open"
 
     def test_status_is_one_of_the_known_statuses(self) -> None:
         assert STATUSES == ("forthcoming", "open", "closed")

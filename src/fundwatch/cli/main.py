@@ -53,7 +53,9 @@ def run(argv: Sequence[str], prog_name: str | None = None) -> int:
             if fast.run(args):
                 sys.stdout.flush()
                 return 0
-        return typer_run(args, prog)
+        code = typer_run(args, prog)
+        sys.stdout.flush()
+        return code
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
         return 130
@@ -62,6 +64,13 @@ def run(argv: Sequence[str], prog_name: str | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
+        return 1
+    except OSError as exc:  # the output cannot be written: a full disk, /dev/full
+        if debug_from_env():
+            raise
+        from fundwatch.cli.app import os_error_line
+
+        sys.stderr.write(f"error: {os_error_line(exc)}\n")
         return 1
 
 

@@ -62,6 +62,15 @@ def lf(text: Any) -> Any:
     return text
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """One line of printable text: runs of white space become one space, and control
+    characters (a terminal escape in a title) become U+FFFD."""
+    return _CONTROL.sub("\ufffd", " ".join(text.split()))
+
+
 def next_deadline(deadlines: Iterable[Deadline], clock: Clock) -> Deadline | None:
     """The first of ``deadlines`` (in time order) not yet passed; None once all have."""
     return next((d for d in deadlines if not d.passed(clock)), None)
@@ -252,13 +261,17 @@ class Call(Record):
         return next_deadline(self.deadlines, clock)
 
     def status(self, clock: Clock) -> str:
-        """``forthcoming`` before it opens, ``closed`` once its last deadline passed, else open."""
+        """``forthcoming`` before it opens, ``closed`` once its last deadline passed, else
+        open. A call with no deadline yet (TBC) is forthcoming until it opens, and
+        without an opening date."""
         not_yet = False
         if self.opens is not None:
             if isinstance(self.opens, datetime):
                 not_yet = localize(self.opens, self.timezone).astimezone(UTC) > clock.now_utc
             else:
                 not_yet = self.opens > clock.today
+        if self.opens is None and not self.deadlines:
+            not_yet = True  # no date at all yet
         return status(not_yet, self.deadlines, clock)
 
     def opens_local(self) -> When | None:

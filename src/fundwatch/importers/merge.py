@@ -14,6 +14,7 @@ from collections.abc import Container, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
+from fundwatch.domain.change import Change
 from fundwatch.domain.model import (
     Call,
     Deadline,
@@ -30,12 +31,17 @@ class Outcome(NamedTuple):
     call: Call
     texts: tuple[str, ...] = ()
 
+    def changes(self) -> list[Change]:
+        """What the import changed in the call, as sync and remind say changes."""
+        return [Change(self.call.id, t, self.call.identifier) for t in self.texts]
+
     def line(self, dry_run: bool) -> str:
         verb = {"added": "would add", "updated": "would update"} if dry_run else {}
         head = f"{verb.get(self.kind, self.kind)} {self.call.id}"
         if self.kind == "added":
             n = len(self.call.deadlines)
-            return f"{head}: {self.call.title} ({n} deadline{'s' * (n != 1)})"
+            count = f"{n} deadline{'s' * (n != 1)}" if n else "deadline TBC"
+            return f"{head}: {self.call.title} ({count})"
         return f"{head}: {'; '.join(self.texts)}"
 
 
@@ -166,7 +172,8 @@ def updated_call(old: Call, new: Incoming, clock: Clock) -> tuple[Call, list[str
     if inc.notes and not old.notes:
         texts.append("notes added")
         changes["notes"] = inc.notes
-    deadlines, said = _merged_deadlines(old, inc, clock)
+    # a row with no deadline yet (TBC) says nothing of the deadlines the call has
+    deadlines, said = _merged_deadlines(old, inc, clock) if inc.deadlines else ((), [])
     if said:
         texts += said
         changes["deadlines"] = deadlines

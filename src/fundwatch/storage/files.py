@@ -109,7 +109,8 @@ def read_text(path: Path) -> str:
     try:
         path = resolve(path)
         regular_file(path)
-        return path.read_bytes().decode("utf-8")
+        # a byte-order mark (Notepad writes one) is no part of the text
+        return path.read_bytes().decode("utf-8").removeprefix("\ufeff")
     except FileNotFoundError:
         raise WatchlistError(
             f"no watchlist at {path}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from fundwatch.domain.discovery import Found
     from fundwatch.domain.reminder import Reminder
     from fundwatch.domain.timeutil import Clock, Duration
+    from fundwatch.publishing.mail import Server
     from fundwatch.storage.codec import Watchlist
 
 
@@ -229,7 +230,7 @@ def _post(reminder: Reminder, url: str, kind: str) -> None:
         sys.stderr.write(f"Posted to {net.host(url)} ({kind}, {sent} message{'s' * (sent > 1)}).\n")
 
 
-def _mailing(session: Session, to: str) -> tuple[list[str], tuple[str, str], Any]:
+def _mailing(session: Session, to: str) -> tuple[list[str], tuple[str, str], Server]:
     """The recipients, the sender and the SMTP server, checked before anything is sent
     (so that a mistake shows in an empty week too)."""
     from fundwatch.publishing import mail
@@ -238,7 +239,7 @@ def _mailing(session: Session, to: str) -> tuple[list[str], tuple[str, str], Any
     return mail.recipients(to), mail.sender(settings), mail.server(settings)
 
 
-def _mail(reminder: Reminder, to: list[str], sender: tuple[str, str], server: Any) -> None:
+def _mail(reminder: Reminder, to: list[str], sender: tuple[str, str], server: Server) -> None:
     from fundwatch.output import report
     from fundwatch.publishing import mail
 

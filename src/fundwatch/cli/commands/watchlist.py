@@ -139,12 +139,13 @@ def add(
     notes: NotesOpt = None,
     state: StateOpt = None,
 ) -> None:
-    """Add a call (creating the watchlist if there is none); prints its id."""
+    """Add a call (creating the watchlist if there is none); prints its id.
+
+    Without --deadline (or with --deadline TBC) the call has no deadline yet: it is
+    forthcoming until its opening date and shows TBC."""
     from fundwatch.domain.fields import new_call
     from fundwatch.storage import store
 
-    if not deadline:
-        raise UsageProblem("add needs at least one --deadline, such as --deadline 26/11/2025")
     given = _input(
         title=title, deadlines=deadline, opens=opens, id=id, programme=programme,
         identifier=identifier, url=url, tags=tag, timezone=timezone, budget=budget,
@@ -277,9 +278,12 @@ def call_fields(call: Any, clock: Any) -> list[tuple[str, str]]:
 
 
 def deadlines_grid(call: Any, clock: Any) -> Grid:
+    from fundwatch.output.presentation import NOT_YET
     from fundwatch.output.tables import days_text, when_text, zone_caption
 
     grid = Grid(["Deadline", "Left", "Stage"], right=frozenset({1}), caption=zone_caption(clock))
+    if not call.deadlines:
+        grid.add([NOT_YET, "", ""], None, call.url)  # no deadline yet
     for d in call.deadlines:
         days = d.days_left(clock)
         left = "passed" if d.passed(clock) else days_text(days)
