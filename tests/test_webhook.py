@@ -111,7 +111,7 @@ def test_a_retry_after_beyond_the_time_budget_fails_at_once(server: Server) -> N
     start = time.monotonic()
     with pytest.raises(FundwatchError) as caught:
         webhook.post(server.url(), MARKDOWN, REMINDER, backoff=0.01)
-    assert time.monotonic() - start < 1
+    assert time.monotonic() - start < 10  # not the hour asked for (1 s flaked on a busy machine)
     assert re.fullmatch(
         rf"chat webhook at {re.escape(server.host)} answered 429 Too Many Requests and asks "
         r"to wait 3600 s: try again after \d{4}-\d\d-\d\d \d\d:\d\d UTC",

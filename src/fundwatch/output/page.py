@@ -11,7 +11,6 @@ section (a timeline picture, say) goes in with ``insert_section`` before "months
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import NamedTuple
@@ -19,6 +18,8 @@ from typing import NamedTuple
 from fundwatch.domain.query import DeadlineRow
 from fundwatch.domain.timeutil import Clock, human
 from fundwatch.output.calendar import deadline_text
+from fundwatch.output.presentation import urgency
+from fundwatch.output.tables import html_text
 
 STYLE = """
 body{margin:0;padding:16px;color:#1a1a1a;background:#fff;font:15px/1.45 Arial,Helvetica,sans-serif}
@@ -50,10 +51,9 @@ class Section(NamedTuple):
     html: str
 
 
-def _e(value: object) -> str:
-    from fundwatch.output.tables import one_line
-
-    return html.escape(one_line(str(value)), quote=True)
+_e = html_text
+# the page's CSS class per urgency (presentation.urgency); rows start today, none is past
+_CLASSES = {"urgent": "soon", "soon": "near"}
 
 
 def days_text(days: int) -> str:
@@ -111,8 +111,8 @@ def sections(
         label = (
             f' <span class="label">({_e(row.deadline.label)})</span>' if row.deadline.label else ""
         )
-        urgency = "soon" if row.days_left <= 3 else "near" if row.days_left <= 14 else ""
-        cls = f' class="{urgency}"' if urgency else ""
+        css = _CLASSES.get(urgency(row.days_left), "")
+        cls = f' class="{css}"' if css else ""
         months.append(
             f'<li{cls}><span class="when">{_e(when)}</span>'
             f'<span class="what">{name}{label}</span>'

@@ -7,7 +7,6 @@ cannot run as formulas, JSON is json.dumps'. Nothing here imports rich.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +18,7 @@ from fundwatch.output.presentation import urgency
 from fundwatch.output.tables import (
     Grid,
     days_text,
+    html_text,
     md_escape,
     one_line,
     to_csv,
@@ -235,10 +235,7 @@ _CELL = "padding:6px 8px;border-bottom:1px solid #e0e0e0;text-align:left;vertica
 _URGENT = {"urgent": "background:#fde2e1", "soon": "background:#fff4d6"}
 
 
-def _e(value: Any) -> str:
-    """Text for HTML: escaped, one line, control characters shown as U+FFFD (they are
-    not allowed in HTML and would reach a terminal mail reader raw)."""
-    return html.escape(one_line(str(value)), quote=True)
+_e = html_text
 
 
 def _link(label: str, url: str | None) -> str:

@@ -7,6 +7,7 @@ Markdown table show the same columns. Nothing here imports rich.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import unicodedata
@@ -287,6 +288,12 @@ def to_text(grid: Grid, below: frozenset[int] = frozenset()) -> str:
 
 # '@' too: Mattermost and Rocket.Chat would notify @all or @channel in a title
 _MD_SPECIAL = str.maketrans({ch: "\\" + ch for ch in "\\|*_`[]<>~#@"})
+
+
+def html_text(value: object) -> str:
+    """Text for HTML and XML: one line, escaped (quotes too), control characters shown
+    as U+FFFD (not allowed in HTML; they would reach a terminal mail reader raw)."""
+    return html.escape(one_line(str(value)), quote=True)
 
 
 def md_escape(text: str) -> str:

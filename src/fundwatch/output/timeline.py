@@ -13,7 +13,6 @@ nothing here imports rich.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
@@ -24,7 +23,7 @@ from fundwatch.domain.query import window_end
 from fundwatch.domain.reminder import Reminder
 from fundwatch.domain.timeutil import Clock, Duration, human
 from fundwatch.output.presentation import SOON_DAYS, URGENT_DAYS
-from fundwatch.output.tables import cell_width, one_line, when_text
+from fundwatch.output.tables import cell_width, html_text, one_line, when_text
 from fundwatch.output.terminal import urgency_style
 
 DEFAULT_MONTHS = 6
@@ -408,9 +407,7 @@ ROW_H = 36
 TOP = 58
 
 
-def _x(value: str) -> str:
-    """Text for XML and HTML: one line, escaped."""
-    return html.escape(one_line(value), quote=True)
+_x = html_text  # text for XML and HTML: one line, escaped
 
 
 def _multi(value: str) -> str:
