@@ -445,10 +445,6 @@ def uid(call: Call, part: str, milestone: str | None = None) -> str:
 Lead = list[tuple[int, str, bool]]
 
 
-def count_events(calls: Sequence[Call], options: Options) -> int:
-    return sum(len(c.deadlines) for c in calls) * (1 + len(options.milestones))
-
-
 def _events(
     call: Call, clock: Clock, options: Options, bases: Sequence[str]
 ) -> Iterable[tuple[Event, Lead, str, date | datetime, str]]:

@@ -222,11 +222,6 @@ def _name(path: Path) -> str:
     return f"watchlist-{digest:08x}.marshal"
 
 
-def _where(path: Path) -> Path | None:
-    folder = cache_dir()
-    return folder / _name(path) if folder is not None else None
-
-
 def _key(path: Path, stamp: os.stat_result) -> tuple[Any, ...]:
     """What an entry claims to be: this file (its path, device and inode), as it is now
     (size, modification and change times; no user can set a change time back)."""
