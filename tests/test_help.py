@@ -102,3 +102,11 @@ def test_a_missing_value_points_at_the_commands_own_help(fw, argv, where):
     r = fw(*argv)
     assert r.code == 2 and r.out == ""
     assert r.err.endswith(f" (see '{where} --help')\n") and r.err.count("\n") == 1, r.err
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS[1:], ids=IDS[1:])
+def test_the_summary_in_the_command_list_is_one_line_of_source(path, command):
+    # rich keeps a docstring's line breaks: a summary spread over two source lines
+    # comes out broken in the middle of `fundwatch --help`'s command list
+    summary = (command.help or "").strip().split("\n\n")[0]
+    assert "\n" not in summary, f"{' '.join(path)}: {summary!r}"

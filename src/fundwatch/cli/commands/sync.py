@@ -24,8 +24,10 @@ def sync(
         bool, typer.Option("--dry-run", help="Say what would change; write nothing.")
     ] = False,
 ) -> None:
-    """Refresh every call that has an identifier from the portal and say what changed;
-    run every saved search and say which topics are new to it.
+    """Refresh the calls that have an identifier; run the saved searches; say what is new.
+
+    Each call with an identifier is refreshed from the portal, and what
+    changed is said; each saved search runs, and its new topics are listed.
 
     The portal's fields (title, deadlines, opening, link, budget, programme) are
     updated; yours (tags, notes, state) never are. A network failure writes nothing.
