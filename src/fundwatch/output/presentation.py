@@ -31,5 +31,7 @@ LIST_CSV = (
 )  # fmt: skip
 UPCOMING_CSV = ("call_id", "title", "programme", "identifier", "url", "at", "label", "all_day",
                 "days_left")  # fmt: skip
+REMIND_CSV = ("section", "week", "call_id", "title", "programme", "identifier", "url", "at",
+              "label", "all_day", "days_left", "text")  # fmt: skip
 SEARCH_CSV = ("identifier", "title", "status", "next_deadline", "days_left", "url", "opens",
               "programme", "deadlines", "budget")  # fmt: skip

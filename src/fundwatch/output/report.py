@@ -14,7 +14,7 @@ from fundwatch.domain.discovery import Found
 from fundwatch.domain.query import DeadlineRow
 from fundwatch.domain.reminder import Opening, Reminder
 from fundwatch.domain.timeutil import Clock, human, iso
-from fundwatch.output.presentation import urgency
+from fundwatch.output.presentation import REMIND_CSV, urgency
 from fundwatch.output.tables import (
     Grid,
     days_text,
@@ -337,10 +337,6 @@ def json_report(r: Reminder) -> str:
     )
 
 
-CSV_HEADER = ("section", "week", "call_id", "title", "programme", "identifier", "url", "at",
-              "label", "all_day", "days_left", "text")  # fmt: skip
-
-
 def csv_report(r: Reminder) -> str:
     rows: list[list[Any]] = []
 
@@ -368,4 +364,4 @@ def csv_report(r: Reminder) -> str:
                      rec["next_deadline"], nxt.label if nxt else None, False,
                      nxt.days_left(r.clock) if nxt else None,
                      f"new for '{f.search}' ({f.kind}, {rec['status']})"])  # fmt: skip
-    return to_csv(CSV_HEADER, rows)
+    return to_csv(REMIND_CSV, rows)

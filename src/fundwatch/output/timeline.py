@@ -22,6 +22,7 @@ from fundwatch.domain.model import Call
 from fundwatch.domain.query import window_end
 from fundwatch.domain.reminder import Reminder
 from fundwatch.domain.timeutil import Clock, Duration, human
+from fundwatch.output import presentation
 from fundwatch.output.presentation import SOON_DAYS, URGENT_DAYS
 from fundwatch.output.tables import cell_width, html_text, one_line, when_text
 from fundwatch.output.terminal import urgency_style
@@ -180,12 +181,15 @@ def _row(call: Call, clock: Clock, first: date, last: date) -> Row | None:
     )  # fmt: skip
 
 
+_URGENCY = {"past": "passed", "urgent": "red", "soon": "amber", "": "calm"}
+
+
 def urgency(days: int | None) -> str:
     """``red`` (due within URGENT_DAYS), ``amber`` (within SOON_DAYS), ``calm``, or
     ``passed`` (nothing left to do)."""
-    if days is None or days < 0:
+    if days is None:
         return "passed"
-    return "red" if days <= URGENT_DAYS else "amber" if days <= SOON_DAYS else "calm"
+    return _URGENCY[presentation.urgency(days)]
 
 
 def hover(row: Row, clock: Clock) -> str:
