@@ -17,6 +17,7 @@ from fundwatch.cli.context import Session
 from fundwatch.domain.errors import FundwatchError, WatchlistError
 from fundwatch.domain.model import Call
 from fundwatch.domain.query import Filters, selected
+from fundwatch.output.terminal import is_terminal
 
 if TYPE_CHECKING:
     from fundwatch.output import calendar
@@ -164,7 +165,7 @@ def export_ics(
             raise FundwatchError(exc.message, exc.hint) from None
 
     export_recorded(session, clock.now_utc, write)
-    if sys.stderr.isatty():  # a cron job refreshing a published calendar stays quiet
+    if is_terminal(sys.stderr):  # a cron job refreshing a published calendar stays quiet
         where = "" if output == "-" else f" to {output}"
         sys.stderr.write(f"Wrote {events} event{'s' * (events != 1)}{where}.\n")
         if not events:

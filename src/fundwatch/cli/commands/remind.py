@@ -15,6 +15,7 @@ from fundwatch.cli.options import Opt
 from fundwatch.domain.errors import FundwatchError, UsageProblem
 from fundwatch.domain.query import Filters
 from fundwatch.output.tables import zone_caption
+from fundwatch.output.terminal import is_terminal
 
 if TYPE_CHECKING:
     from fundwatch.domain.discovery import Found
@@ -238,7 +239,7 @@ def _post(reminder: Reminder, url: str, kind: str) -> None:
     from fundwatch.publishing import webhook
 
     sent = webhook.post(url, report.chat(reminder, kind), reminder, kind)
-    if sys.stderr.isatty():
+    if is_terminal(sys.stderr):
         sys.stderr.write(f"Posted to {net.host(url)} ({kind}, {sent} message{'s' * (sent > 1)}).\n")
 
 
@@ -259,5 +260,5 @@ def _mail(reminder: Reminder, to: list[str], sender: tuple[str, str], server: Se
         report.headline(reminder), report.text(reminder), report.page(reminder), sender, to
     )
     mail.send(msg, server)
-    if sys.stderr.isatty():
+    if is_terminal(sys.stderr):
         sys.stderr.write(f"Mailed to {', '.join(to)} through {server.name}.\n")

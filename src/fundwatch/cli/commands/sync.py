@@ -10,6 +10,7 @@ import typer
 
 from fundwatch.cli.app import command
 from fundwatch.cli.context import Session, out
+from fundwatch.output.terminal import is_terminal
 
 if TYPE_CHECKING:
     from fundwatch.domain.discovery import Found
@@ -44,7 +45,7 @@ def sync(
     asked = list(dict.fromkeys(c.identifier for c in loaded.calls if c.identifier))
     searches = discovery.read_searches(loaded.extra)
     if not asked and not searches:
-        if sys.stderr.isatty():
+        if is_terminal(sys.stderr):
             sys.stderr.write("No call has an identifier and no search is saved: nothing to ask.\n")
         return
     # all network work first: a failure leaves the watchlist as it was
@@ -82,7 +83,7 @@ def sync(
         out(change.line() + "\n")
     for outcome in outcomes:
         _report(outcome, clock, dry_run)
-    if sys.stderr.isatty():
+    if is_terminal(sys.stderr):
         what = "would change" if dry_run else "changed"
         found = sum(len(o.new) for o in outcomes)
         tail = f"; {len(outcomes)} saved searches, {found} new topics" if outcomes else ""
