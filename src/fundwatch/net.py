@@ -49,6 +49,7 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 506, 507, 508, 510, 511})
 ERROR_BODY_CAP = 64 * 1024
 REPLY_CAP = 64 * 1024
 CHUNK = 64 * 1024  # decompressed at a time: a gzip bomb never grows past the cap
+MAX_REDIRECTS = 10  # hops fetch(follow_redirects=True) follows
 
 # The monotonic time by which the request under way must be done (for _Retry.sleep).
 _DEADLINE: ContextVar[float | None] = ContextVar("fundwatch_deadline", default=None)
@@ -353,11 +354,23 @@ def fetch(
     token = _DEADLINE.set(deadline)
     extensions = dict(options.pop("extensions", None) or {})
     extensions["trace"] = dog.trace
+    # Redirects are followed here, not by httpx: it reads a redirect's body whole (and
+    # decodes it), which a hostile server makes 1 GiB or a gzip bomb. Ours is not read.
+    follow = bool(options.pop("follow_redirects", False))
+    history: list[httpx.Response] = []
     try:
-        with http.stream(method, url, extensions=extensions, **options) as response:
-            dog.add(response.extensions.get("network_stream"))
-            cap = limit if response.is_success else error_cap
-            body = _read(response, cap, where, truncate=not response.is_success)
+        while True:
+            with http.stream(method, url, extensions=extensions, **options) as response:
+                dog.add(response.extensions.get("network_stream"))
+                if follow and response.has_redirect_location and len(history) < MAX_REDIRECTS:
+                    url = _redirect_target(response, where)
+                    history.append(response)
+                    if response.status_code == 303 and method.upper() != "HEAD":
+                        method = "GET"
+                    continue
+                cap = limit if response.is_success else error_cap
+                body = _read(response, cap, where, truncate=not response.is_success)
+                break
     except RetryLater as later:
         raise _later(later, where) from None
     except OutOfTime:
@@ -378,9 +391,29 @@ def fetch(
         headers=headers,
         content=body,
         request=response.request,
-        history=response.history,
+        history=history,
         extensions={k: v for k, v in response.extensions.items() if k != "network_stream"},
     )
+
+
+def _redirect_target(response: httpx.Response, where: str) -> httpx.URL:
+    """Where a redirect leads: an http(s) URL (relative to the one asked), a user and
+    password carried to the same server only; anything else (``file://``) is an error."""
+    import httpx
+
+    try:
+        target = response.url.join(response.headers["location"])
+    except (httpx.InvalidURL, KeyError, ValueError):
+        raise FundwatchError(f"{where} redirects to an address that is not valid") from None
+    if target.scheme not in ("http", "https") or not target.host:
+        scheme = target.scheme or "relative"
+        raise FundwatchError(
+            f"{where} redirects to a {scheme}: address, which fundwatch does not follow"
+        )
+    here = response.url
+    if (target.scheme, target.host, target.port) == (here.scheme, here.host, here.port):
+        return target
+    return target.copy_with(username=None, password=None)  # not to another server
 
 
 def _read(response: httpx.Response, cap: int, where: str, truncate: bool) -> bytes:
