@@ -265,6 +265,7 @@ def locked(path: Path) -> Iterator[None]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path = Path(os.path.realpath(path.parent)) / path.name  # and two to its folder
+        _no_planted_link(Path(str(path) + ".lock"))
         lock = FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT)
         lock.acquire()
     except Timeout:
@@ -279,6 +280,23 @@ def locked(path: Path) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def _no_planted_link(lock: Path) -> None:
+    """A symbolic link where the lock goes is never opened (filelock before 3.20.1
+    followed it and truncated its target: another user's link to your ~/.bashrc)."""
+    import stat
+
+    try:
+        st = os.lstat(lock)
+    except OSError:
+        return
+    if stat.S_ISLNK(st.st_mode):
+        raise WatchlistError(
+            f"{lock} is a symbolic link (owned by {_owner_name(st.st_uid)}): "
+            "not using it as a lock",
+            hint="remove it, or keep the watchlist in a folder of your own",
+        )
 
 
 def _share_lock(lock: Path, path: Path) -> None:
