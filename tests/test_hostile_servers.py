@@ -249,3 +249,20 @@ def test_a_redirect_to_a_file_url_is_one_line(hostile):
         f"server at 127.0.0.1:{server.port} redirects to a file: address, "
         "which fundwatch does not follow"
     )
+
+
+# --- secrets of a webhook URL in what a server says (probe of issue 12) -----------------------
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "bad hook /hooks/ab/cd SECRETTOKEN",  # the path percent-decoded
+        "bad /HOOKS/AB%2FCD%20SECRETTOKEN",  # upper-cased
+        "unknown token secrettoken",
+    ],
+)
+def test_a_server_quoting_the_secret_decoded_or_in_other_case_is_redacted(said):
+    url = "https://chat.example.org/hooks/ab%2Fcd%20SecretToken"
+    assert "secrettoken" not in net.redact(said, url).lower()  # before: shown as said
+    assert net.redact("chat.example.org is down", url) == "chat.example.org is down"

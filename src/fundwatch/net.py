@@ -537,13 +537,19 @@ def redact(text: str, url: str) -> str:
         parts = urlsplit(url.strip())
     except ValueError:
         return text.replace(url, "…") if url else text
+    import re
+    from urllib.parse import unquote
+
     pieces = {url, url.strip(), parts.path, parts.query, parts.netloc}
     pieces.update(p for p in parts.path.split("/"))
     pieces.update(v for pair in parse_qsl(parts.query, keep_blank_values=True) for v in pair)
     pieces.update(p for p in (parts.username, parts.password, parts.fragment) if p)
+    # as a server may quote them: percent-decoded (ab%2Fcd -> ab/cd), in other case
+    decoded = {unquote(p) for p in pieces}
+    pieces |= decoded | {w for d in decoded for w in re.split(r"[/\s]+", d)}
     for piece in sorted(pieces, key=len, reverse=True):
         if len(piece) >= 6 and piece != parts.hostname and piece != host(url):
-            text = text.replace(piece, "…")
+            text = re.sub(re.escape(piece), "…", text, flags=re.IGNORECASE)
     return text
 
 
