@@ -266,3 +266,14 @@ def test_a_server_quoting_the_secret_decoded_or_in_other_case_is_redacted(said):
     url = "https://chat.example.org/hooks/ab%2Fcd%20SecretToken"
     assert "secrettoken" not in net.redact(said, url).lower()  # before: shown as said
     assert net.redact("chat.example.org is down", url) == "chat.example.org is down"
+
+
+def test_a_server_answering_503_until_the_budget_runs_out_is_named_by_its_answer(hostile):
+    server = serve(hostile, answer("503 Service Unavailable", "Retry-After: soon\r\n"))
+    with pytest.raises(FundwatchError) as caught:
+        read_source(server.url(), None, timeout=1.0)
+    # before: "did not answer within 1 s", though it answered at once, each time
+    assert caught.value.message == (
+        f"server at 127.0.0.1:{server.port} answered 503 Service Unavailable"
+    )
+    assert server.requests >= 2

@@ -167,6 +167,8 @@ def _retry_class() -> type[Retry]:
                 if asked is not None and asked > left and isinstance(response, httpx.Response):
                     raise RetryLater(response, asked)
                 if wait >= left:
+                    if isinstance(response, httpx.Response):
+                        raise GaveUp(response)  # it did answer: say what
                     raise OutOfTime()
             wait = min(wait, MAX_WAIT)
             time.sleep(wait)
@@ -206,6 +208,14 @@ class RetryLater(Exception):
         super().__init__(f"retry after {seconds} s")
         self.response = response
         self.seconds = seconds
+
+
+class GaveUp(Exception):
+    """No time is left to try again after this answer (a 5xx or a 429)."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"gave up after {response.status_code}")
+        self.response = response
 
 
 class OutOfTime(Exception):
@@ -375,6 +385,8 @@ def fetch(
         raise _later(later, where) from None
     except OutOfTime:
         raise _out_of_time(method, budget, where) from None
+    except GaveUp as gave_up:  # (its body was not read: the line says its status)
+        raise failure(gave_up.response, shown, what=what) from None
     except httpx.HTTPError:
         if dog.fired:
             raise _out_of_time(method, budget, where) from None
