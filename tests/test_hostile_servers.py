@@ -277,3 +277,11 @@ def test_a_server_answering_503_until_the_budget_runs_out_is_named_by_its_answer
         f"server at 127.0.0.1:{server.port} answered 503 Service Unavailable"
     )
     assert server.requests >= 2
+
+
+def test_a_retry_after_past_the_year_9999_reads_as_english(hostile):
+    server = serve(hostile, answer("429 Too Many Requests", "Retry-After: 1e30\r\n"))
+    with pytest.raises(FundwatchError) as caught:
+        read_source(server.url(), None, timeout=2.0)
+    assert caught.value.message.endswith("asks to wait 1e+30 s: try again much later")
+    # before: "try again after much later"

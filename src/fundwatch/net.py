@@ -473,11 +473,11 @@ def _later(later: RetryLater, where: str) -> FundwatchError:
     status = f"{response.status_code} {response.reason_phrase or ''}".rstrip()
     try:
         when = datetime.now(UTC) + timedelta(seconds=later.seconds)
-        at = when.strftime("%Y-%m-%d %H:%M UTC")
-    except OverflowError:
+        at = "after " + when.strftime("%Y-%m-%d %H:%M UTC")
+    except OverflowError:  # past the year 9999
         at = "much later"
     return FundwatchError(
-        f"{where} answered {status} and asks to wait {later.seconds:g} s: try again after {at}"
+        f"{where} answered {status} and asks to wait {later.seconds:g} s: try again {at}"
     )
 
 
