@@ -52,9 +52,10 @@ def parse_deadline(text: str, tz: str, default_time: time | None = None) -> Dead
 
 def parse_budget(text: str) -> int | float | str:
     compact = text.strip().replace("_", "")
-    if re.fullmatch(r"\d+", compact):
+    # (a number of thousands of digits, which int() refuses, stays text)
+    if re.fullmatch(r"\d{1,30}", compact):
         return int(compact)
-    if re.fullmatch(r"\d+\.\d+", compact):
+    if re.fullmatch(r"\d{1,30}\.\d{1,30}", compact):
         return float(compact)
     return text.strip()
 

@@ -5,6 +5,7 @@ Unknown keys are kept; a hand-written single deadline is one line.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Container
 from datetime import UTC, date, datetime, time
@@ -116,10 +117,14 @@ def parse(text: str, path: Path) -> tuple[Watchlist, list[Problem]]:
 
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        return Watchlist(), [Problem(None, "lists or tables nested too deeply")]
     except tomllib.TOMLDecodeError as exc:
         err = toml_error(path, exc, text)
         m = re.match(rf"{re.escape(str(path))} line (\d+): (.*)", err.message)
         return Watchlist(), [Problem(int(m[1]), m[2]) if m else Problem(None, err.message)]
+    except ValueError:  # int() of a number of over 4,300 digits (tomllib lets it through)
+        return Watchlist(), [Problem(None, "a number of more than 4,300 digits")]
     return _Reader(text).read(data)
 
 
@@ -276,6 +281,10 @@ class _Reader:
             isinstance(budget, bool) or not isinstance(budget, int | float | str)
         ):
             self.problem(index, "budget", f"{name}: budget must be a number or a string")
+            budget = None
+        elif isinstance(budget, float) and not math.isfinite(budget):
+            # nan and inf are TOML, but no budget; JSON output would not be JSON
+            self.problem(index, "budget", f"{name}: budget must be a finite number")
             budget = None
 
         opens = None
