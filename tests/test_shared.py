@@ -214,6 +214,19 @@ def test_root_rewriting_keeps_the_owner_group_and_mode_of_file_and_backup(place)
 
 
 @ROOT_ONLY
+def test_a_lock_root_made_is_the_owners_so_the_owner_can_still_write(place):
+    watch = place / "home" / "calls.toml"
+    watch.write_text(TEXT)
+    _own(watch, OWNER, OWNER, 0o600)
+    _add(watch, "b")()  # as root, like `sudo fundwatch add`: it makes the lock
+    lock = Path(str(watch) + ".lock")
+    st = lock.stat()
+    assert (st.st_uid, st.st_gid) == (OWNER, OWNER)
+    # before: the lock was root's, 0600, and the owner got "cannot lock …: Permission denied"
+    assert as_user(OWNER, _add(watch, "c")) == (0, "")
+
+
+@ROOT_ONLY
 def test_a_team_member_keeps_the_group_or_is_refused(place):
     team = place / "team"
     team.mkdir()

@@ -300,8 +300,9 @@ def _no_planted_link(lock: Path) -> None:
 
 
 def _share_lock(lock: Path, path: Path) -> None:
-    """A lock file we made gets the watchlist's group, and write access for whoever may
-    read the watchlist, so that the next writer of a team's file can take it."""
+    """A lock file we made gets the watchlist's owner (when we may: root may) and group,
+    and write access for whoever may read the watchlist, so that the next writer of a
+    team's file, or its owner after a `sudo fundwatch …`, can take it."""
     import stat
 
     with suppress(OSError, AttributeError):  # AttributeError: no uids (Windows)
@@ -309,8 +310,12 @@ def _share_lock(lock: Path, path: Path) -> None:
         watched = os.stat(path)
         if not stat.S_ISREG(mine.st_mode) or mine.st_uid != os.geteuid():  # (POSIX only)
             return
-        if mine.st_gid != watched.st_gid:
-            os.chown(lock, -1, watched.st_gid, follow_symlinks=False)
+        try:  # root's lock (sudo) is the owner's, who could not open it else
+            if (mine.st_uid, mine.st_gid) != (watched.st_uid, watched.st_gid):
+                os.chown(lock, watched.st_uid, watched.st_gid, follow_symlinks=False)
+        except PermissionError:
+            if mine.st_gid != watched.st_gid:
+                os.chown(lock, -1, watched.st_gid, follow_symlinks=False)
         readers = watched.st_mode & 0o444
         os.chmod(lock, 0o600 | readers | readers >> 1)
 
