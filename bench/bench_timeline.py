@@ -17,13 +17,12 @@ import os
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_upcoming import AS_OF, build, timed
+from bench_upcoming import AS_OF, build, setting_up, timed
 
 
 def main() -> None:
@@ -32,12 +31,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="500")
     args = parser.parse_args()
 
-    script = Path(sys.executable).parent / "fundwatch"
-    fundwatch = [str(script)] if script.exists() else [sys.executable, "-m", "fundwatch"]
-    work = Path(tempfile.mkdtemp(prefix="fundwatch-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FUNDWATCH_", "XDG_"))}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.update(HOME=str(work / "home"), FUNDWATCH_AS_OF=AS_OF, TZ="Europe/Brussels")
+    fundwatch, work, env = setting_up()
     env.update(COLUMNS="120")
     print(f"python {sys.version.split()[0]}  runs: {args.runs}  cores: {os.cpu_count()}")
     print(f"{'case':<36} {'calls':>6} {'median ms':>10} {'p90 ms':>8} {'rows':>5}")

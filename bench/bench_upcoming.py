@@ -78,20 +78,26 @@ def timed(cmd: list[str], env: dict[str, str], runs: int) -> list[float]:
     return times
 
 
+def setting_up() -> tuple[list[str], Path, dict[str, str]]:
+    """The installed console script, a fresh work folder, and a user's environment:
+    default folders under a fresh HOME (settings and cache found the usual way), and
+    compiled bytecode as any install has."""
+    script = Path(sys.executable).parent / "fundwatch"
+    fundwatch = [str(script)] if script.exists() else [sys.executable, "-m", "fundwatch"]
+    work = Path(tempfile.mkdtemp(prefix="fundwatch-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FUNDWATCH_", "XDG_"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.update(HOME=str(work / "home"), FUNDWATCH_AS_OF=AS_OF, TZ="Europe/Brussels")
+    return fundwatch, work, env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=21)
     parser.add_argument("--sizes", default="500,5000")
     args = parser.parse_args()
 
-    script = Path(sys.executable).parent / "fundwatch"
-    fundwatch = [str(script)] if script.exists() else [sys.executable, "-m", "fundwatch"]
-    work = Path(tempfile.mkdtemp(prefix="fundwatch-bench-"))
-    # A user's set-up: default folders under a fresh HOME (settings and cache found
-    # the usual way), and compiled bytecode as any install has.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FUNDWATCH_", "XDG_"))}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.update(HOME=str(work / "home"), FUNDWATCH_AS_OF=AS_OF, TZ="Europe/Brussels")
+    fundwatch, work, env = setting_up()
     print(f"fundwatch: {' '.join(fundwatch)}  python {sys.version.split()[0]}  "
           f"runs: {args.runs}  cores: {os.cpu_count()}")  # fmt: skip
     print(f"{'case':<44} {'calls':>6} {'median ms':>10} {'p90 ms':>8} {'rows':>5}")

@@ -83,3 +83,49 @@ def test_html_reminder_timeline_rows_in_deadline_order(fw, sample, tmp_path):
     tops = [row[1] for row in rows]
     assert tops == sorted(tops) and len(set(tops)) == 3
     assert all(height >= 14 and width >= 300 for _, _, height, width in rows)
+
+
+OVERLAP = """<script>
+for (const g of document.querySelectorAll('g[data-call]')) {
+  const id = g.querySelector('text').getBoundingClientRect();
+  const bar = g.querySelector('rect[rx="4"]').getBoundingClientRect();
+  g.setAttribute('data-gap', Math.floor(bar.left - id.right));
+}
+</script>"""
+
+
+def test_a_long_id_stays_left_of_the_bars(fw, watchlist, tmp_path):
+    long_id = "a-call-id-much-longer-than-half-of-the-picture-" * 2 + "2025"
+    watchlist.write_text(
+        f'version = 1\n[[calls]]\nid = "{long_id}"\ntitle = "T"\ndeadline = 2025-11-12\n'
+        '[[calls]]\nid = "short"\ntitle = "T"\ndeadline = 2025-11-20\n',
+        encoding="utf-8",
+    )
+    r = fw("timeline", "--as-of", "2025-10-08", "--from", "2025-09-01", "--format", "html")
+    page = tmp_path / "long.html"
+    page.write_text(r.out.replace("</body>", OVERLAP + "</body>"), encoding="utf-8")
+    dom = chromium(tmp_path, page.as_uri(), "--dump-dom")
+    gaps = [int(g) for g in re.findall(r'data-gap="(-?\d+)"', dom)]
+    assert len(gaps) == 2 and min(gaps) > 0, gaps  # the id never runs into the picture
+
+
+NAMES = """<script>
+const names = [...document.querySelectorAll('svg > text[font-weight="bold"][y="32"]')]
+  .map(t => [t.textContent, t.getBoundingClientRect()]);
+const gaps = names.slice(1).map((n, i) => Math.floor(n[1].left - names[i][1].right));
+document.body.setAttribute('data-names', names.map(n => n[0]).join('|'));
+document.body.setAttribute('data-gaps', gaps.join(','));
+</script>"""
+
+
+def test_month_names_stand_apart(fw, sample, tmp_path):
+    # from 15 Sep, "Sep 2025" has half a month: it ran into "Oct"
+    r = fw("timeline", "--as-of", "2025-10-08", "--from", "2025-09-15", "--format", "html")
+    page = tmp_path / "names.html"
+    page.write_text(r.out.replace("</body>", NAMES + "</body>"), encoding="utf-8")
+    dom = chromium(tmp_path, page.as_uri(), "--dump-dom")
+    names = re.search(r'data-names="([^"]*)"', dom)
+    gaps = re.search(r'data-gaps="([^"]*)"', dom)
+    assert names and gaps
+    assert names.group(1).split("|")[1:3] == ["Oct", "Nov"]
+    assert min(int(g) for g in gaps.group(1).split(",")) >= 6, (names.group(1), gaps.group(1))

@@ -265,9 +265,7 @@ def test_add_mistakes_change_nothing(fw, watchlist):
     before = watchlist.read_bytes()
     assert "not a date" in one_error(fw("add", "X", "--deadline", "someday"))
     assert "Mars/Base" in one_error(fw("add", "X", "-d", "2026-01-20", "--timezone", "Mars/Base"))
-    r = fw("add", "X")  # no --deadline: the command line is wrong
-    usage_error(r)
-    assert "--deadline" in r.err
+    assert "is not an http(s) address" in one_error(fw("add", "X", "--url", "javascript:x()"))
     r = fw("add", "X", "--deadline", "2026-01-20", "--state", "bogus")
     usage_error(r)
     assert "bogus" in r.err

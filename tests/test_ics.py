@@ -533,7 +533,10 @@ def test_sequence_rises_when_a_deadline_moves_not_when_the_state_changes(run, fw
         for a in ("--deadline", f"{label}={at.astimezone(BRUSSELS):%d/%m/%Y %H:%M}")
     ]
     r = ok(fw("edit", call, *deadlines, "--as-of", "2025-10-09"))
-    assert r.out == f"Updated {call}: deadlines.\n"
+    assert r.out == (
+        f"Updated {call}: deadlines.\n"
+        "  moved Cut-off 2: 4 Mar 2026 17:00 to 5 Mar 2026 17:00 (Brussels)\n"
+    )
     after = export(run)
     mine = [e for e in after.events if e.uid.startswith(call + "/")]
     assert [e.uid for e in mine] == [e.uid for e in before.events]

@@ -505,11 +505,11 @@ def test_a_broken_watchlist_to_import_names_its_line(fw, sample, tmp_path):
         ("notics.ics", b"hello", "notics.ics is not an iCalendar file"),
         ("bad.json", b'[{"title": "A", "deadlines": [}]', "bad.json line 1: not valid JSON"),
         ("dates.json", b'[{"title": "A", "deadlines": [{"at": "2026-02-31"}]}]',
-         "dates.json item 1, deadline 1: '2026-02-31' is not a valid date"),
+         "dates.json item 1: deadline: '2026-02-31' is not a valid date"),
         ("shape.json", b'{"title": "A"}', "shape.json: expected a list of calls"),
         ("header.csv", b"title,deadline\r\n", "header.csv holds no calls"),
-        ("nodate.csv", b"title,deadline\r\nA,\r\n", "nodate.csv row 2, column B (deadline): no "
-         "deadline"),
+        ("nodate.csv", b"title,deadline\r\nA,soon\r\n", "nodate.csv row 2, column B (deadline): "
+         "'soon' is not"),
         ("zone.csv", b"title,deadline,timezone\r\nA,01/01/2026,Mars/Olympus\r\n",
          "zone.csv row 2, column C (timezone): unknown time zone 'Mars/Olympus'"),
     ],

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import shutil
 import socket
@@ -39,6 +40,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextlib.contextmanager
+def serving(inbox: Inbox, **options):
+    """``inbox`` as a real SMTP server on 127.0.0.1 (aiosmtpd), its port in inbox.port."""
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), **options)
+    controller.start()
+    inbox.port = controller.port  # type: ignore[attr-defined]
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
 @pytest.fixture
 def smtpd():
     """A real SMTP server on 127.0.0.1; logins (if any) must give PASSWORD."""
@@ -47,17 +60,8 @@ def smtpd():
         ok = isinstance(auth_data, LoginPassword) and auth_data.password == PASSWORD.encode()
         return AuthResult(success=ok, handled=False)  # a failure: aiosmtpd answers 535
 
-    inbox = Inbox()
-    controller = Controller(
-        inbox, hostname="127.0.0.1", port=free_port(), authenticator=check,
-        auth_require_tls=False,
-    )  # fmt: skip
-    controller.start()
-    inbox.port = controller.port  # type: ignore[attr-defined]
-    try:
+    with serving(Inbox(), authenticator=check, auth_require_tls=False) as inbox:
         yield inbox
-    finally:
-        controller.stop()
 
 
 def settings(fw_env, port: int, **more: str | int) -> None:
@@ -177,7 +181,8 @@ class Dropping:
     """A server that greets, then drops the connection at the first command (or, with
     ``silent``, accepts and never says a word)."""
 
-    def __init__(self, silent: bool = False) -> None:
+    def __init__(self, silent: bool = False, greeting: bytes = b"220 flaky.example ESMTP") -> None:
+        self.greeting = greeting
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen()
@@ -195,7 +200,7 @@ class Dropping:
             if self.silent:
                 self.held.append(conn)
                 continue
-            conn.sendall(b"220 flaky.example ESMTP\r\n")
+            conn.sendall(self.greeting + b"\r\n")
             conn.recv(1024)
             conn.close()
 
@@ -255,14 +260,8 @@ def test_starttls_encrypts_and_checks_the_certificate(fw, fw_env, sample, tmp_pa
     )  # fmt: skip
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    inbox = Inbox()
-    controller = Controller(
-        inbox, hostname="127.0.0.1", port=free_port(), tls_context=context,
-        require_starttls=True,
-    )  # fmt: skip
-    controller.start()
-    try:
-        settings(fw_env, controller.port, smtp_security="starttls")
+    with serving(Inbox(), tls_context=context, require_starttls=True) as inbox:
+        settings(fw_env, inbox.port, smtp_security="starttls")
         r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org",
                env={"SSL_CERT_FILE": str(cert)})  # fmt: skip
         assert (r.code, r.err) == (0, "")
@@ -270,5 +269,131 @@ def test_starttls_encrypts_and_checks_the_certificate(fw, fw_env, sample, tmp_pa
         r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org")
         assert r.code == 1 and r.err.startswith("error: TLS with SMTP server localhost:")
         assert len(inbox.messages) == 1
+
+
+def test_a_login_smtplib_cannot_send_is_refused_without_showing_it(fw, fw_env, sample, smtpd):
+    # smtplib sends logins in ASCII only; its UnicodeEncodeError named a character of the
+    # password and where it stood
+    settings(fw_env, smtpd.port, smtp_user="cluster")
+    r = fw("remind", "--as-of", EMPTY_WEEK, "--mail", "you@example.org",
+           env={"FUNDWATCH_SMTP_PASSWORD": "pässwörd-42"})  # fmt: skip
+    assert r.code == 1 and len(r.err.splitlines()) == 1, r.err
+    assert "password" in r.err and "ASCII" in r.err
+    for leak in ("ä", "\\xe4", "position", "42"):
+        assert leak not in r.err
+    settings(fw_env, smtpd.port, smtp_user="jörg")
+    r = fw("remind", "--as-of", EMPTY_WEEK, "--mail", "you@example.org",
+           env={"FUNDWATCH_SMTP_PASSWORD": PASSWORD})  # fmt: skip
+    assert r.code == 1 and "smtp_user" in r.err and "ASCII" in r.err, r.err
+    assert smtpd.messages == []
+
+
+def test_a_sender_address_beyond_ascii_is_refused_as_recipients_are(fw, fw_env, sample, smtpd):
+    settings(fw_env, smtpd.port, mail_from="Jörg <jörg@exämple.org>")
+    r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org")
+    assert r.code == 1 and "mail_from" in r.err and len(r.err.splitlines()) == 1, r.err
+    assert smtpd.messages == []
+    settings(fw_env, smtpd.port, mail_from="Jörg Müller <office@example.org>")  # a name may
+    r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org")
+    assert (r.code, r.err) == (0, "")
+    assert smtpd.messages[0][1]["From"].addresses[0].display_name == "Jörg Müller"
+
+
+def test_a_server_that_does_not_speak_smtp(fw, fw_env, sample):
+    # smtp_port set to an IMAP port: its greeting is no SMTP reply (smtplib: code -1)
+    server = Dropping(greeting=b"* OK [CAPABILITY IMAP4rev1] Dovecot ready.")
+    try:
+        settings(fw_env, server.port)
+        r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org")
     finally:
-        controller.stop()
+        server.close()
+    assert r.code == 1 and "-1" not in r.err, r.err
+    assert r.err.startswith(f"error: SMTP server localhost:{server.port} does not speak SMTP")
+    assert "Dovecot ready." in r.err  # what it said tells what it is
+    assert "check smtp_port" in r.err and len(r.err.splitlines()) == 1
+
+
+def test_addresses_that_no_server_takes_are_refused_up_front(fw, fw_env, sample, smtpd):
+    # RFC 5321: a local part of at most 64 characters, an address of at most 254, a
+    # domain of dot-separated labels; so that no header line can pass 998 characters
+    settings(fw_env, smtpd.port)
+    for bad in ("x" * 65 + "@example.org", "you@" + "d" * 250 + ".org", "you@.",
+                "you@-", "you@example..org", "you@-example.org", "you@example.org."):  # fmt: skip
+        r = fw("remind", "--as-of", AS_OF, "--mail", bad)
+        assert r.code == 1 and r.err.startswith("error: --mail:"), (bad, r.err)
+        assert len(r.err) < 200  # the error quotes the start of a long one
+    settings(fw_env, smtpd.port, mail_from="o" * 65 + "@example.org")
+    r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org")
+    assert r.code == 1 and "mail_from" in r.err
+    assert smtpd.messages == []
+    settings(fw_env, smtpd.port)
+    r = fw("remind", "--as-of", AS_OF, "--mail", "o.k+tag@mail-1.example.org,x@localhost")
+    assert (r.code, r.err) == (0, "")
+
+
+class Choosy(Inbox):
+    """Takes mail for every recipient but nobody@example.org."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == "nobody@example.org":
+            return "550 5.1.1 nobody@example.org: no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_recipient_refused_among_others_is_an_error(fw, fw_env, sample):
+    # smtplib raises only when every recipient is refused; for some it returns them
+    with serving(Choosy()) as inbox:
+        settings(fw_env, inbox.port)
+        r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org,nobody@example.org")
+    assert [rcpt for rcpt, _ in inbox.messages] == [["you@example.org"]]
+    assert r.code == 1 and len(r.err.splitlines()) == 1, r.err
+    assert "refused the recipients nobody@example.org (550 5.1.1 nobody@" in r.err
+    assert "sent to you@example.org only" in r.err
+
+
+def test_security_that_does_not_fit_the_port_gets_a_hint(fw, fw_env, sample, smtpd):
+    # a plain SMTP server (as on 587) with smtp_security = ssl: TLS meets "220 ..."
+    settings(fw_env, smtpd.port, smtp_security="ssl")
+    r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org")
+    assert r.code == 1 and r.err.startswith("error: TLS with SMTP server localhost:"), r.err
+    assert "set smtp_security = starttls" in r.err and len(r.err.splitlines()) == 1
+    # a server waiting for TLS first (as on 465) says nothing to a plain hello
+    server = Dropping(silent=True)
+    msg = mail.message("s", "text", "<p>html</p>", ("", "a@example.org"), ["b@example.org"])
+    try:
+        with pytest.raises(FundwatchError) as caught:
+            mail.send(msg, mail.Server("127.0.0.1", server.port, "starttls", None, None), 0.3)
+    finally:
+        server.close()
+    assert "did not answer in time" in str(caught.value)
+    assert "smtp_security = ssl" in (caught.value.hint or "")
+    assert smtpd.messages == []
+
+
+def test_a_sender_read_otherwise_than_written_is_refused(fw, fw_env, sample, smtpd):
+    # parseaddr reads "a@b.org <office@...>" as a@b.org: the mail went out from the
+    # display name; the name must be quoted to hold an @
+    for bad in ("team@example.org <office@example.org>", "Office <office@example.org> x",
+                "x <a@example.org> <office@example.org>"):  # fmt: skip
+        settings(fw_env, smtpd.port, mail_from=bad)
+        r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org")
+        assert r.code == 1 and "mail_from" in r.err and len(r.err.splitlines()) == 1, (bad, r)
+    assert smtpd.messages == []
+    settings(fw_env, smtpd.port)
+    config = Path(fw_env["FUNDWATCH_CONFIG"])
+    quoted = "mail_from = '\"team@example.org\" <office@example.org>'"  # a TOML literal
+    config.write_text(f"{quoted}\n" + config.read_text().split("\n", 1)[1])
+    r = fw("remind", "--as-of", AS_OF, "--mail", "you@example.org")
+    assert (r.code, r.err) == (0, "")
+    sender = smtpd.messages[0][1]["From"].addresses[0]
+    assert (sender.display_name, sender.addr_spec) == ("team@example.org", "office@example.org")
+
+
+def test_a_password_without_a_login_is_not_silently_dropped(fw, fw_env, sample, smtpd):
+    # it was ignored: the mail went out without a login (or a server answered 530)
+    settings(fw_env, smtpd.port)
+    r = fw("remind", "--as-of", EMPTY_WEEK, "--mail", "you@example.org",
+           env={"FUNDWATCH_SMTP_PASSWORD": PASSWORD})  # fmt: skip
+    assert r.code == 1 and "smtp_user" in r.err and PASSWORD not in r.err, r.err
+    assert len(r.err.splitlines()) == 1 and smtpd.messages == []

@@ -86,3 +86,30 @@ def test_a_real_process_does_what_the_in_process_run_does(
     )
     assert sample.read_bytes() == after
     assert b"Traceback" not in proc.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("upcoming", "--within", "120d"),  # the fast path
+        ("upcoming", "--within", "120d", "--all"),
+        ("list", "--format", "json"),
+        ("export", "ics"),
+        ("timeline",),
+    ],
+)
+def test_output_that_cannot_be_written_is_one_line(fw_env, sample, args):
+    """A full disk (here /dev/full) is one error line and exit 1, never a traceback."""
+
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "fundwatch", "--as-of", "2025-10-08", *args],
+            env={**fw_env, "FUNDWATCH_NO_FASTPATH": ""},
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 1
+    assert proc.stderr == "error: cannot write the output: No space left on device\n"

@@ -504,7 +504,7 @@ ZONE_CALLS = [
             "late-yesterday": ("today", 0),  # 10 Nov 00:30 in Kyiv, and not passed yet
             "sunday-late": ("2026-W47", 6),  # Mon 16 Nov 00:30 in Kyiv
             "ny": ("2026-W47", 6),
-            "all-day": ("2026-W48", 14),  # a date stays a date
+            # 24 Nov ends at 00:00 in Brussels (01:00 in Kyiv): 15 days from 9 Nov 23:00
         }),
         (NYC, {
             "sunday-late": ("2026-W46", 5),  # 17:30 in New York
@@ -597,12 +597,12 @@ def test_sync_changes_from_the_watchlist_table():
     assert sync_changes({}) == (None, [])
     at = datetime(2026, 11, 6, 8, 0, tzinfo=UTC)
     assert sync_changes({"at": at, "changes": [{"call": "a", "text": "moved"}]}) == (
-        at, [Change("a", "moved", at)]
+        at, [Change("a", "moved", seen=at)]
     )  # fmt: skip
     # a local date-time is taken as UTC; items without text are skipped
     assert sync_changes({"at": datetime(2026, 11, 6, 8, 0),
                          "changes": [{"call": "a"}, "junk", {"text": "no call"}]}) == (
-        at, [Change("", "no call", at)]
+        at, [Change("", "no call", seen=at)]
     )  # fmt: skip
     assert sync_changes({"at": "yesterday", "changes": "moved"}) == (None, [])
 
@@ -651,10 +651,12 @@ def test_text_is_aligned_plain_and_exact(fw, reminder_list):
     ("tz", "sections", "as_of"),
     [
         (KYIV, {
-            "today": ["late-yesterday"],
+            # 10 Nov 00:00 in Kyiv is 9 Nov 23:00 in Brussels: the all-day deadline of
+            # 9 Nov (a Brussels call's) is still open, and 24 Nov is 15 days away there
+            "today": ["yesterday", "late-yesterday"],
             "2026-W46": ["today-late", "w46"],  # 11 Nov 00:30 in Kyiv: tomorrow
             "2026-W47": ["sunday-late", "ny"],
-            "2026-W48": ["edge-allday", "w46"],
+            "2026-W48": ["w46"],
         }, "2026-11-10T00:00:00+02:00"),
         (NYC, {
             "today": ["today-late"],
@@ -695,15 +697,18 @@ def test_text_shows_both_zones_when_they_differ(fw, reminder_list):
     r = ok(fw("remind", "--as-of", AS_OF, env={"TZ": KYIV}))
     lines = [" ".join(line.split()) for line in r.out.splitlines()]
     assert lines[:2] == [
-        "Funding deadlines: 7 deadlines within 14d, 1 today, 1 call opening",
+        "Funding deadlines: 7 deadlines within 14d, 2 today, 1 call opening",
         "Times in Europe/Kyiv, as of Tue 10 Nov 2026 00:00",
     ]
+    # a Brussels call's all-day deadline: still today at 00:00 in Kyiv (23:00 in Brussels),
+    # shown as the date written
+    assert "Mon 9 Nov 2026, all day today Closed yesterday All day" in lines
     assert "Tue 10 Nov 2026 00:30 (23:30 Brussels) today Late yesterday" in lines
     at = lines.index("Wed 11 Nov 2026 00:30 (23:30 Brussels) tomorrow Due tonight HE-TODAY")
     assert lines[at + 1] == "Horizon Europe / EIC · https://example.org/today"
     at = lines.index("Mon 16 Nov 2026 03:00 (20:00 New York) 6d New York call")
     assert lines[at + 1] == "http://example.com/ny"
-    assert "Tue 24 Nov 2026, all day 14d Last day, all day" in lines
+    assert not any("Last day, all day" in line for line in lines)  # 15 days in Brussels
     assert lines[-2:] == ["Changed at the last portal sync (Fri 6 Nov 2026 10:00)",
                           "- w46: Stage 1 moved from 5 Nov to 12 Nov"]  # fmt: skip
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 import platformdirs
 import pytest
 
-from fundwatch.domain.errors import BadValue
+from fundwatch.domain.errors import BadValue, FundwatchError
 from fundwatch.storage.settings import _platform_dir, load_settings
 
 
@@ -51,13 +52,15 @@ def test_defaults_without_a_settings_file(tmp_path, monkeypatch):
     assert s.sources["display_timezone"] == "$TZ"
 
 
-def test_posix_tz_falls_back_to_the_system_zone(tmp_path, monkeypatch):
-    monkeypatch.setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3")
-    s = load_settings(tmp_path / "absent.toml")
-    assert s.display_timezone  # a zone fundwatch can use, not an error
-    from fundwatch.domain.timeutil import zone
-
-    zone(s.display_timezone)
+@pytest.mark.parametrize("tz", ["CET-1CEST,M3.5.0,M10.5.0/3", "Europe/Brusels"])
+def test_a_tz_fundwatch_cannot_read_is_an_error_naming_it(tmp_path, monkeypatch, tz):
+    # issue 11: it used to fall back to UTC times without a word
+    monkeypatch.setenv("TZ", tz)
+    with pytest.raises(FundwatchError, match=f"TZ: unknown time zone '{re.escape(tz)}'"):
+        load_settings(tmp_path / "absent.toml")
+    # the setting display_timezone wins over TZ
+    s = load_settings(write(tmp_path, 'display_timezone = "Europe/Brussels"\n'))
+    assert s.display_timezone == "Europe/Brussels"
 
 
 def test_values_are_read_and_checked(tmp_path, monkeypatch):

@@ -243,7 +243,8 @@ def test_a_team_member_keeps_the_group_or_is_refused(place):
     _own(watch, OWNER, TEAM, 0o640)
     before = watch.read_bytes()
     code, said = as_user(ATTACKER, _add(watch, "d"), groups=(TEAM,))
-    assert code == 1 and said.startswith(f"cannot write {files.backup_path(watch)}: it would"), said
+    # refused at the door (issue 11: a watchlist the user may not write is read-only)
+    assert code == 1 and said.startswith(f"{watch} is read-only for you"), said
     assert watch.read_bytes() == before and watch.stat().st_uid == OWNER
 
 

@@ -441,10 +441,10 @@ MALFORMED = {
         ('id = "good"', 2),
         "id 'good' is used twice",
     ),
-    "no-deadline": (
-        bad_call('id = "bad"', 'title = "Bad"', 'notes = "none yet"'),
-        (BAD, 2),
-        "has no deadline",
+    "tags-not-text": (
+        bad_call('id = "bad"', 'title = "Bad"', "tags = [1, 2]", 'deadline = "TBC"'),
+        ("tags = [1, 2]", 1),
+        "call 'bad': tags must be a list of text, not [1, 2]",
     ),
     "deadline-and-deadlines": (
         bad_call('id = "bad"', 'title = "Bad"', "deadline = 2026-01-20T17:00:00",
@@ -455,7 +455,7 @@ MALFORMED = {
     "no-title": (
         bad_call('id = "bad"', "deadline = 2026-01-20T17:00:00"),
         (BAD, 2),
-        "has no title",
+        "no title",
     ),
     "version-99": (
         GOOD.replace("version = 1", "version = 99"),
@@ -550,7 +550,7 @@ def _every_problem_file() -> tuple[str, list[int]]:
         "deadline = 2026-01-20T17:00:00\n\n",
         '[[calls]]\nid = "st"\ntitle = "St"\nstate = "applied"\ndeadline = 2026-01-20T17:00:00\n\n',
         '[[calls]]\nid = "good"\ntitle = "Dup"\ndeadline = 2026-01-20T17:00:00\n\n',
-        '[[calls]]\nid = "nd"\ntitle = "No deadline"\n\n',
+        '[[calls]]\nid = "nd"\ntitle = "Tags"\ntags = [1]\n\n',
         '[[calls]]\nid = "both"\ntitle = "Both"\ndeadline = 2026-01-20T17:00:00\n'
         "deadlines = [{ at = 2026-02-20T17:00:00 }]\n\n",
         '[[calls]]\nid = "nt"\ndeadline = 2026-01-20T17:00:00\n',
@@ -562,7 +562,7 @@ def _every_problem_file() -> tuple[str, list[int]]:
         line_of(text, "Europe/Brusels"),
         line_of(text, '"applied"'),
         line_of(text, 'id = "good"', 2),
-        line_of(text, "[[calls]]", 6),
+        line_of(text, "tags = [1]"),
         line_of(text, "deadlines = ["),
         line_of(text, "[[calls]]", 8),
     ]
@@ -587,7 +587,7 @@ def test_check_lists_every_problem_and_exits_1(fw, watchlist: Path) -> None:
     assert "Europe/Brusels" in out[2]
     assert "applied" in out[3]
     assert "used twice" in out[4]
-    assert "no deadline" in out[5]
+    assert "tags must be a list of text" in out[5]
     assert "both 'deadline' and 'deadlines'" in out[6]
     assert "no title" in out[7]
     assert r.err == f"error: {watchlist}: 8 problems\n"

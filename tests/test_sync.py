@@ -198,7 +198,7 @@ def test_the_sync_table_keeps_recent_changes_once_each():
         {"call": "b", "text": "link added", "seen": now - 93 * day},  # older than KEEP_CHANGES
         {"call": "c", "text": "budget set to 1", "seen": now - 5 * day},
     ]}  # fmt: skip
-    table = sync_table([Change("a", "X", "moved"), Change("d", "Y", "link added")], CLOCK, kept)
+    table = sync_table([Change("a", "moved", "X"), Change("d", "link added", "Y")], CLOCK, kept)
     assert table["changes"] == [
         {"call": "c", "text": "budget set to 1", "seen": now - 5 * day},
         {"call": "a", "text": "moved", "seen": now},  # seen again: once, at the last time

@@ -450,9 +450,11 @@ class TestDeadlineInstant:
         assert d.local == date(2025, 11, 26)
         assert type(d.local) is date
         assert iso(d.local) == "2025-11-26"
-        # it starts at 00:00 of that day in the viewer's zone
+        # it starts at 00:00 of its day for the viewer: as many days from the viewer's
+        # today as from today in Brussels (at 00:00 in Kyiv it is still 31 Oct there)
         assert d.starts(clock(BRUSSELS, 2025, 11, 1)) == utc(2025, 11, 25, 23, 0)
-        assert d.starts(clock(KYIV, 2025, 11, 1)) == utc(2025, 11, 25, 22, 0)
+        assert d.starts(clock(KYIV, 2025, 11, 1)) == utc(2025, 11, 26, 22, 0)
+        assert d.starts(clock(KYIV, 2025, 11, 1, 12)) == utc(2025, 11, 25, 22, 0)
         assert d.starts(clock(NEW_YORK, 2025, 11, 1)) == utc(2025, 11, 26, 5, 0)
 
 
@@ -705,36 +707,62 @@ class TestNearMidnight:
 
 
 class TestAllDay:
-    DAY = Deadline(at=date(2025, 11, 26))
+    """An all-day deadline belongs to its call's zone: it ends at the end of its date
+    there, for every viewer (issue 11); it is still shown as the date written."""
+
+    DAY = Deadline(at=date(2025, 11, 26))  # Brussels
 
     @pytest.mark.parametrize("tz", [BRUSSELS, KYIV, NEW_YORK])
-    def test_open_during_the_whole_day_in_the_viewers_zone(self, tz: str) -> None:
+    def test_open_during_the_whole_day_in_the_calls_zone(self, tz: str) -> None:
         for wall in ((2025, 11, 26, 0, 0), (2025, 11, 26, 17, 1), (2025, 11, 26, 23, 59)):
-            c = clock(tz, *wall)
-            assert not self.DAY.passed(c)
-            assert self.DAY.days_left(c) == 0
-            assert self.DAY.day(c) == date(2025, 11, 26)
-            assert self.DAY.viewed(c) == date(2025, 11, 26)
+            c = clock(BRUSSELS, *wall)
+            viewer = Clock(c.now_utc, tz)
+            assert not self.DAY.passed(viewer)
+            assert self.DAY.days_left(viewer) == 0
+            assert self.DAY.day(viewer) == viewer.today
+            assert self.DAY.viewed(viewer) == date(2025, 11, 26)
 
     @pytest.mark.parametrize("tz", [BRUSSELS, KYIV, NEW_YORK])
-    def test_passed_the_next_day(self, tz: str) -> None:
+    def test_passed_at_midnight_in_the_calls_zone(self, tz: str) -> None:
         for wall in ((2025, 11, 27, 0, 0), (2025, 11, 27, 12, 0), (2025, 12, 1, 0, 0)):
-            assert self.DAY.passed(clock(tz, *wall))
-        assert self.DAY.days_left(clock(tz, 2025, 11, 27)) == -1
+            assert self.DAY.passed(Clock(clock(BRUSSELS, *wall).now_utc, tz))
+        assert not self.DAY.passed(Clock(clock(BRUSSELS, 2025, 11, 26, 23, 59).now_utc, tz))
+        assert self.DAY.days_left(Clock(clock(BRUSSELS, 2025, 11, 27).now_utc, tz)) == -1
+
+    def test_kyiv_at_half_past_midnight_is_still_the_day_in_brussels(self) -> None:
+        c = clock(KYIV, 2025, 11, 27, 0, 30)  # 26 Nov 23:30 in Brussels
+        assert not self.DAY.passed(c)
+        assert self.DAY.days_left(c) == 0
+        assert self.DAY.day(c) == date(2025, 11, 27)  # the viewer's date of it
+        assert self.DAY.viewed(c) == date(2025, 11, 26)  # shown as written
+        assert self.DAY.passed(clock(KYIV, 2025, 11, 27, 1, 0))
 
     @pytest.mark.parametrize("tz", [BRUSSELS, KYIV, NEW_YORK])
     def test_before_the_day(self, tz: str) -> None:
-        c = clock(tz, 2025, 11, 25, 23, 59)
+        c = Clock(clock(BRUSSELS, 2025, 11, 25, 23, 59).now_utc, tz)
         assert not self.DAY.passed(c)
         assert self.DAY.days_left(c) == 1
 
-    def test_all_day_zone_does_not_shift_the_day(self) -> None:
-        # an all-day deadline "in Kyiv" is still that date for a New York viewer
+    def test_tokyo_and_los_angeles(self) -> None:
+        """The issue's case: a Brussels call, all-day 15 Dec 2026."""
+        d = Deadline(at=date(2026, 12, 15))
+        tokyo = clock("Asia/Tokyo", 2026, 12, 16, 3, 0)  # 15 Dec 19:00 in Brussels
+        assert not d.passed(tokyo)
+        assert d.days_left(tokyo) == 0
+        assert call(d).status(tokyo) == "open"
+        ended = datetime(2026, 12, 16, 0, 0, tzinfo=ZoneInfo(BRUSSELS))
+        la = Clock(ended + timedelta(hours=8.5), "America/Los_Angeles")
+        assert la.today == date(2026, 12, 15)  # still the 15th there, but it is over
+        assert d.passed(la)
+        assert call(d).status(la) == "closed"
+        assert not d.passed(Clock(ended - timedelta(minutes=1), "America/Los_Angeles"))
+
+    def test_a_deadline_in_kyiv_ends_at_midnight_in_kyiv(self) -> None:
         d = Deadline(at=date(2025, 11, 26), timezone=KYIV)
-        c = clock(NEW_YORK, 2025, 11, 26, 23, 0)
-        assert d.day(c) == date(2025, 11, 26)
+        c = clock(NEW_YORK, 2025, 11, 26, 16, 59)  # 23:59 in Kyiv
         assert d.days_left(c) == 0
         assert not d.passed(c)
+        assert d.passed(clock(NEW_YORK, 2025, 11, 26, 17, 0))
 
 
 class TestSortDeadlines:
@@ -838,16 +866,19 @@ class TestCallStatus:
         assert c.next_deadline(now) is STAGE1
 
     def test_all_day_last_deadline_closes_the_day_after(self) -> None:
-        c = call(STAGE1, Deadline(at=date(2026, 6, 30)))
-        assert c.status(clock(KYIV, 2026, 6, 30, 23, 59)) == "open"
-        assert c.status(clock(KYIV, 2026, 7, 1, 0, 0)) == "closed"
+        c = call(STAGE1, Deadline(at=date(2026, 6, 30)))  # Brussels: 01:00 in Kyiv
+        assert c.status(clock(KYIV, 2026, 7, 1, 0, 59)) == "open"
+        assert c.status(clock(KYIV, 2026, 7, 1, 1, 0)) == "closed"
 
     def test_without_deadlines(self) -> None:
+        """No deadline yet (TBC): forthcoming until it opens, and without an opening."""
         c = call()
         now = clock(BRUSSELS, 2025, 11, 26)
-        assert c.status(now) == "open"
+        assert c.status(now) == "forthcoming"
         assert c.next_deadline(now) is None
         assert call(opens=date(2025, 12, 1)).status(now) == "forthcoming"
+        assert call(opens=date(2025, 11, 26)).status(now) == "open"
+        assert call(opens=date(2025, 11, 1)).status(now) == "open"
 
     def test_status_is_one_of_the_known_statuses(self) -> None:
         assert STATUSES == ("forthcoming", "open", "closed")
@@ -866,14 +897,14 @@ class TestSlugify:
             ("HORIZON-CL5-2025-D3-01", "horizon-cl5-2025-d3-01"),
             ("  Digital Europe: AI & data!  ", "digital-europe-ai-data"),
             ("Économie sociale — café", "economie-sociale-cafe"),
-            ("Straße über Zürich", "strae-uber-zurich"),
+            ("Straße über Zürich", "strasse-uber-zurich"),
             ("Horizon Європа 2025", "horizon-yevropa-2025"),
             ("Підтримка МСП у Києві", "pidtrymka-msp-u-kyievi"),  # noqa: RUF001
             ("Підтримка українських стартапів", "pidtrymka-ukrainskykh-startapiv"),
             ("Поддержка", "podderzhka"),
             ("", "call"),
             ("!!!", "call"),
-            ("日本語", "call"),
+            ("日本語", "ribenyu"),  # anyascii: Mandarin readings
         ],
     )
     def test_slugs(self, title: str, slug: str) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from fundwatch.domain.model import Call, Deadline
@@ -86,6 +87,13 @@ def test_empty_window_prints_nothing_on_a_pipe(fw, sample):
     assert (r.code, r.out, r.err) == (0, "", "")
 
 
+def test_an_empty_window_on_a_terminal_says_so(fw_env, sample):
+    out, err = run_on_a_terminal(fw_env, "timeline", "--as-of", AS_OF, "--months", "1",
+                                 no_color=False)  # fmt: skip
+    assert out == ""
+    assert err == "No call has a date between 8 Oct 2025 and 7 Nov 2025.\n"
+
+
 def test_filters_and_bad_values(fw, sample):
     lines = picture(fw, "--tag", "eic")
     assert [row.split()[0] for row in lines[3:-1]] == ["eic-ukrainian-tech", "eic-accelerator-2026"]
@@ -95,8 +103,9 @@ def test_filters_and_bad_values(fw, sample):
     assert r.code == 2
 
 
-def run_on_a_terminal(fw_env, *args: str, no_color: bool) -> str:
-    """The command with a pseudo-terminal as stdout (as a person runs it)."""
+def run_on_a_terminal(fw_env, *args: str, no_color: bool) -> tuple[str, str]:
+    """The command with a pseudo-terminal as stdout (as a person runs it): its output
+    and its stderr."""
     env = {k: v for k, v in fw_env.items() if k != "NO_COLOR"} | {"COLUMNS": "100"}
     if no_color:
         env["NO_COLOR"] = "1"
@@ -115,15 +124,16 @@ def run_on_a_terminal(fw_env, *args: str, no_color: bool) -> str:
         chunks.append(chunk)
     os.close(main)
     assert proc.wait(timeout=60) == 0
-    return b"".join(chunks).decode("utf-8")
+    assert proc.stderr is not None
+    return b"".join(chunks).decode("utf-8"), proc.stderr.read().decode("utf-8")
 
 
 def test_colours_on_a_terminal_and_plain_with_no_color(fw_env, sample):
     args = ("timeline", "--as-of", "2025-11-10", "--from", "2025-09-01")
-    coloured = run_on_a_terminal(fw_env, *args, no_color=False)
+    coloured, _ = run_on_a_terminal(fw_env, *args, no_color=False)
     assert "\x1b[" in coloured and "◆" in coloured and "━" in coloured
     assert "\x1b[1;31m◆" in coloured  # 12 Nov is 2 days away: red, as `upcoming` has it
-    plain = run_on_a_terminal(fw_env, *args, no_color=True)
+    plain, _ = run_on_a_terminal(fw_env, *args, no_color=True)
     assert "\x1b" not in plain and plain.isascii()
     assert "ssri-02-uptake-services" in plain and "#" in plain
 
@@ -217,7 +227,7 @@ def test_html_reminder_has_the_timeline_in_table_cells(fw, sample):
     table = r.out.split("<h2", 1)[0]  # above the tables
     order = [table.index(f'<tr data-call="{i}"') for i in ORDER[:3]]
     assert order == sorted(order)
-    assert 'bgcolor="#e37400"' in table  # 12 Nov: 9 days away, amber
+    assert f'bgcolor="{timeline.COLOURS["amber"]}"' in table  # 12 Nov: 9 days away, amber
     assert "◆" in table
     # a week with nothing to say still prints nothing
     r = fw("remind", "--as-of", "2025-12-20", "--format", "html")
@@ -237,3 +247,94 @@ def test_text_picture_fits_every_width(tmp_path: Path):
         lines = timeline.to_text(t, width).splitlines()
         assert max(len(line) for line in lines) <= width, width
     assert max(len(line) for line in timeline.to_text(t, 20).splitlines()) <= 80
+
+
+def test_a_window_longer_than_a_year_gives_the_year_of_every_deadline(fw, sample):
+    # in 36 months "12 Nov" could be any of three; the year tells which
+    rows = picture(fw, "--months", "36")[3:-1]
+    assert [" ".join(row.split()[1:4]) for row in rows] == [
+        "12 Nov 2025", "12 Nov 2025", "26 Nov 2025", "20 Jan 2026", "4 Nov 2026", "14 Sep 2027",
+    ]  # fmt: skip
+    assert picture(fw, "--months", "12")[3].split()[1:3] == ["12", "Nov"]
+
+
+def contrast(colour: str, background: str = "#ffffff") -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+
+    def luminance(hex_colour: str) -> float:
+        rgb = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    high, low = sorted((luminance(colour), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_dates_beside_the_marks_are_legible():
+    # "12 Nov" in 11px beside a mark, and ◆ in white on a mail cell: WCAG AA (4.5:1)
+    for kind in ("red", "amber", "calm"):
+        assert contrast(timeline.COLOURS[kind]) >= 4.5, kind
+
+
+def columns(tr: str) -> int:
+    """The columns a table row takes: its cells, each by its colspan."""
+    return sum(int(span or 1) for span in re.findall(r'<td(?: colspan="(\d+)")?[ >]', tr))
+
+
+def test_the_mail_table_stays_small_enough_for_gmail():
+    # Gmail clips a mail whose HTML passes 102 KB ("[Message clipped]"): the tables
+    # below the picture would be hidden. A bar is one cell spanning its days.
+    calls = [
+        Call(f"call-{n:02d}", "T", (Deadline(date(2025, 11, 4) + timedelta(days=n)),),
+             opens=date(2025, 9, 1) + timedelta(days=n))
+        for n in range(40)
+    ]  # fmt: skip
+    t = timeline.build(calls, clock("2025-11-03"), *timeline.window(date(2025, 11, 3), 2))
+    table = timeline.mail_table(t)
+    assert table.count("<tr data-call") == 40
+    assert len(table.encode()) < 50_000, len(table.encode())  # was 256 KB
+    rows = table.split("<tr")[1:]
+    assert len({columns(tr) for tr in rows[1:]}) == 1  # every row as wide as the day row
+    assert columns(rows[1]) == 2 + 31  # Call, Due, a column for every 2 days
+
+
+def test_years_name_the_ruler_when_months_are_too_narrow(fw, sample):
+    # 36 months in 80 columns: a column a month, no room for "Sep"; the years say when
+    names, ticks = picture(fw, "--months", "36")[1:3]
+    start = len(ticks) - len(ticks.lstrip())
+    assert names.split() == ["2026", "2027", "2028"]
+    assert names.index("2026") == start + 4 and ticks[start + 4] == "|"  # Jan 2026
+    assert ticks.count("|") == 3 and set(ticks[start:]) == {"|", "-", "v"}  # years ticked
+    # and in the SVG: year names, no month names, no week lines
+    r = fw("timeline", "--as-of", AS_OF, "--from", "2020-01-01", "--months", "120",
+           "--format", "svg")  # fmt: skip
+    root = ET.fromstring(r.out.encode())
+    texts = [t.text for t in root.iter(SVG + "text")]
+    assert [str(year) for year in range(2020, 2030)] == [t for t in texts if t.isdigit()]
+    assert not {"Jan", "Feb", "Mar"} & set(texts)
+    assert len(root.findall(f"{SVG}line")) < 60  # was 120 month and 522 week lines
+
+
+def test_an_opening_after_a_deadline_before_the_window_stays_in_the_picture():
+    # a typo (opens after its deadline), the deadline before the window: the bar was
+    # drawn from a day before the first, which the text picture wrapped to its right end
+    # and the SVG drew over the ids
+    call = Call("typo", "T", (Deadline(date(2025, 8, 1)),), opens=date(2025, 10, 15))
+    t = timeline.build([call], clock("2025-10-08"), *timeline.window(date(2025, 9, 1), 6))
+    (row,) = t.rows
+    assert t.first <= row.start <= row.end <= t.last
+    assert row.start == row.opens == date(2025, 10, 15)
+    line = timeline.to_text(t, 80).splitlines()[3]
+    ticks = timeline.to_text(t, 80).splitlines()[2]
+    start = len(ticks) - len(ticks.lstrip())
+    oct_15 = start + (date(2025, 10, 15) - t.first).days * (len(ticks) - start) // t.days
+    assert line.rstrip().endswith("[") and line.index("[") == oct_15
+
+
+def test_every_month_of_a_year_is_named_in_the_svg(fw, sample):
+    # "Jan 2026" has no room in a twelfth of the picture: "Jan", not nothing
+    r = fw("timeline", "--as-of", AS_OF, "--months", "12", "--format", "svg")
+    root = ET.fromstring(r.out.encode())
+    names = [t.text for t in root.iter(SVG + "text") if t.get("y") == "32"]
+    assert names == ["Oct", "Nov", "Dec", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+                     "Aug", "Sep"]  # fmt: skip

@@ -24,7 +24,7 @@ from fundwatch import __version__
 from fundwatch.cli import options
 from fundwatch.cli.context import Session, debug_from_env, out
 from fundwatch.cli.options import CallState, Format, Opt, Status
-from fundwatch.domain.errors import FundwatchError
+from fundwatch.domain.errors import FundwatchError, SourceProblems
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -144,9 +144,17 @@ def run(run_session: Session, fn: Callable[..., Any], /, *args: Any, **kwargs: A
     except FundwatchError as exc:
         if run_session.debug or debug_from_env():
             raise
+        if isinstance(exc, SourceProblems):
+            from fundwatch.output.tables import one_line
+
+            sys.stderr.write("".join(one_line(line) + "\n" for line in exc.shown()))
         fail(str(exc), exc.exit_code)
     except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
         raise
+    except OSError as exc:
+        if run_session.debug or debug_from_env():
+            raise
+        fail(os_error_line(exc))
     except Exception as exc:
         if run_session.debug or debug_from_env():
             raise
@@ -157,6 +165,17 @@ def run(run_session: Session, fn: Callable[..., Any], /, *args: Any, **kwargs: A
     if isinstance(code, int) and code:
         raise typer.Exit(code)
     return code
+
+
+def os_error_line(exc: OSError) -> str:
+    """An operating-system error as one line: a full disk or /dev/full as the output it
+    could not write, anything else with the file it names."""
+    import errno
+
+    if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO):
+        return f"cannot write the output: {exc.strerror}"
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
 
 
 def fail(message: str, code: int = 1) -> None:

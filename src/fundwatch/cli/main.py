@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+
+# not typing's, nor collections.abc imported here: `fundwatch --version` imports neither
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import typer
 
 
@@ -41,9 +44,14 @@ def run(argv: Sequence[str], prog_name: str | None = None) -> int:
     The fast path first (unless FUNDWATCH_DEBUG or FUNDWATCH_NO_FASTPATH), else typer.
     ``prog_name`` is the name usage lines show (typer's guess from sys.argv by default).
     """
+    args = list(argv)
+    if args == ["--version"]:  # answered before any import: scripts ask it often
+        from fundwatch import __version__
+
+        sys.stdout.write(f"fundwatch {__version__}\n")
+        return 0
     from fundwatch.cli.context import debug_from_env
 
-    args = list(argv)
     prog = prog_name or program_name()
     try:
         if not debug_from_env() and not os.environ.get("FUNDWATCH_NO_FASTPATH"):
@@ -52,7 +60,9 @@ def run(argv: Sequence[str], prog_name: str | None = None) -> int:
             if fast.run(args):
                 sys.stdout.flush()
                 return 0
-        return typer_run(args, prog)
+        code = typer_run(args, prog)
+        sys.stdout.flush()
+        return code
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
         return 130
@@ -61,6 +71,13 @@ def run(argv: Sequence[str], prog_name: str | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
+        return 1
+    except OSError as exc:  # the output cannot be written: a full disk, /dev/full
+        if debug_from_env():
+            raise
+        from fundwatch.cli.app import os_error_line
+
+        sys.stderr.write(f"error: {os_error_line(exc)}\n")
         return 1
 
 

@@ -33,3 +33,28 @@ class UsageProblem(FundwatchError):
     """The command line itself is wrong in a way the option parser cannot see: exit 2."""
 
     exit_code = 2
+
+
+class SourceProblems(FundwatchError):
+    """Every problem of a source (an import's CSV, JSON or calendar), one line each:
+    printed before the error line, which counts them."""
+
+    MOST = 50  # lines shown; then "and N more"
+
+    def __init__(self, name: str, lines: list[str]) -> None:
+        n = len(lines)
+        super().__init__(f"{name}: {n} problem{'s' * (n != 1)}, nothing imported")
+        self.lines = lines
+
+    def shown(self) -> list[str]:
+        """The first MOST lines, then how many more."""
+        more = len(self.lines) - self.MOST
+        return self.lines[: self.MOST] + ([f"and {more} more"] if more > 0 else [])
+
+
+def raise_all(name: str, lines: list[str]) -> None:
+    """Nothing when there is no problem; the one problem as its own error; else all."""
+    if len(lines) == 1:
+        raise FundwatchError(lines[0])
+    if lines:
+        raise SourceProblems(name, lines)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Container, Iterable, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Self
 
 from fundwatch.domain.timeutil import DEFAULT_ZONE, Clock, When, localize, zone
@@ -62,6 +62,15 @@ def lf(text: Any) -> Any:
     return text
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """One line of printable text: runs of white space become one space, and control
+    characters (a terminal escape in a title) become U+FFFD."""
+    return _CONTROL.sub("\ufffd", " ".join(text.split()))
+
+
 def next_deadline(deadlines: Iterable[Deadline], clock: Clock) -> Deadline | None:
     """The first of ``deadlines`` (in time order) not yet passed; None once all have."""
     return next((d for d in deadlines if not d.passed(clock)), None)
@@ -80,13 +89,14 @@ def status(forthcoming: bool, deadlines: Sequence[Deadline], clock: Clock) -> st
 class Deadline(Record):
     """One deadline: a local date-time in ``timezone``, or a date alone (all-day)."""
 
-    __slots__ = ("at", "extra", "label", "timezone", "utc")
+    __slots__ = ("_end", "at", "extra", "label", "timezone", "utc")
     _fields = ("at", "timezone", "label", "extra")
     at: When
     timezone: str
     label: str | None
     extra: dict[str, Any]
     utc: datetime | None  # the instant of a timed deadline, worked out once
+    _end: datetime | None  # the end of an all-day deadline, worked out when first asked
 
     def __init__(
         self,
@@ -100,6 +110,17 @@ class Deadline(Record):
         self.label = lf(label)
         self.extra = extra if extra is not None else {}
         self.utc = localize(at, timezone).astimezone(UTC) if isinstance(at, datetime) else None
+        self._end = None
+
+    @property
+    def ends(self) -> datetime:
+        """The instant it is over: a timed deadline's own; for an all-day one the end of
+        its date in its own zone (the call's), the same for every viewer."""
+        if self.utc is not None:
+            return self.utc
+        if self._end is None:
+            self._end = localize(self.at + timedelta(days=1), self.timezone).astimezone(UTC)
+        return self._end
 
     @property
     def all_day(self) -> bool:
@@ -117,22 +138,34 @@ class Deadline(Record):
         return self.at if self.all_day else localize(self.at, self.timezone)
 
     def starts(self, clock: Clock) -> datetime:
-        """The UTC instant at which the deadline falls (00:00 of the day if all-day)."""
+        """The UTC instant at which the deadline falls; an all-day one, 00:00 of its day
+        for the viewer (see ``day``)."""
         if self.utc is not None:
             return self.utc
-        return clock.start_of(self.at)
+        return clock.start_of(self.day(clock))
 
     def passed(self, clock: Clock) -> bool:
-        """Timed: the instant is behind us. All-day: the whole day is over."""
+        """Timed: the instant is behind us. All-day: its date is over in its own zone."""
         if self.utc is not None:
             return self.utc < clock.now_utc
-        return self.at < clock.today
+        # zones are at most 26 hours apart: most dates are decided without the instant
+        ahead = (self.at - clock.today).days
+        if ahead >= 2 or ahead <= -3:
+            return ahead < 0
+        return self.ends <= clock.now_utc
 
     def day(self, clock: Clock) -> date:
-        """The calendar date of the deadline for the viewer."""
+        """The calendar date of the deadline for the viewer: the date of its instant in
+        the display zone; for an all-day deadline, as many days from the viewer's today
+        as its date is from today in its own zone (15 Dec in Brussels is "today" in Tokyo
+        at 03:00 on 16 Dec, when it is still 15 Dec in Brussels)."""
         if self.utc is not None:
             return self.utc.astimezone(clock.tz).date()
-        return self.at
+        at: date = self.at
+        if clock.tz_name == self.timezone:
+            return at
+        own_today = clock.now_utc.astimezone(zone(self.timezone)).date()
+        return at + (clock.today - own_today)
 
     def days_left(self, clock: Clock) -> int:
         return (self.day(clock) - clock.today).days
@@ -242,13 +275,17 @@ class Call(Record):
         return next_deadline(self.deadlines, clock)
 
     def status(self, clock: Clock) -> str:
-        """``forthcoming`` before it opens, ``closed`` once its last deadline passed, else open."""
+        """``forthcoming`` before it opens, ``closed`` once its last deadline passed, else
+        open. A call with no deadline yet (TBC) is forthcoming until it opens, and
+        without an opening date."""
         not_yet = False
         if self.opens is not None:
             if isinstance(self.opens, datetime):
                 not_yet = localize(self.opens, self.timezone).astimezone(UTC) > clock.now_utc
             else:
                 not_yet = self.opens > clock.today
+        if self.opens is None and not self.deadlines:
+            not_yet = True  # no date at all yet
         return status(not_yet, self.deadlines, clock)
 
     def opens_local(self) -> When | None:
@@ -278,23 +315,41 @@ def _romanised(text: str) -> str:
 
 def slugify(text: str, limit: int = 40) -> str:
     """``EIC call to support UA tech SMEs`` -> ``eic-call-to-support-ua-tech-smes``;
-    ``Підтримка МСП`` -> ``pidtrymka-msp``."""
+    ``Підтримка МСП`` -> ``pidtrymka-msp``; ``Straße & Øresund`` -> ``strasse-oresund``;
+    ``Στάδιο 1`` -> ``stadio-1``.
+
+    Ukrainian (and Russian, Belarusian) as the national romanisation writes it; every
+    other letter through anyascii (ISC licence), imported only for such a text."""
     text = _romanised(text)
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    if not text.isascii():
+        from anyascii import anyascii
+
+        text = anyascii(text).lower()
+    return _cut(re.sub(r"[^a-z0-9]+", "-", text).strip("-"), limit)
+
+
+def _cut(slug: str, limit: int) -> str:
     if len(slug) > limit:
         cut = slug[: limit + 1]  # a word ending right at the limit stays whole
         slug = cut.rsplit("-", 1)[0] if "-" in cut else slug[:limit]
     return slug or "call"
 
 
+def _slug_as_before(text: str, limit: int) -> str:
+    """slugify as it was before anyascii: letters without an ASCII decomposition (ß, ø,
+    Greek) left out. Calendar UIDs are made with it, so that they stay what earlier
+    exports made them and calendars update their events instead of adding copies."""
+    ascii_text = unicodedata.normalize("NFKD", _romanised(text)).encode("ascii", "ignore")
+    return _cut(re.sub(r"[^a-z0-9]+", "-", ascii_text.decode()).strip("-"), limit)
+
+
 def stable_slug(text: str, limit: int = 60) -> str:
-    """A slug that tells texts apart, for calendar UIDs: ``slugify``, and a digest of
-    the text when it has letters a slug cannot spell (Greek, Chinese, Arabic...), so
-    that ``Στάδιο 1`` and ``Φάση 1`` do not both become ``1``."""
+    """A slug that tells texts apart, for calendar UIDs: ``slugify`` as it was, and a
+    digest of the text when it has letters a slug cannot spell (Greek, Chinese,
+    Arabic...), so that ``Στάδιο 1`` and ``Φάση 1`` do not both become ``1``."""
     import hashlib
 
-    slug = slugify(text, limit)
+    slug = _slug_as_before(text, limit)
     folded = _romanised(text)
     # Latin letters a slug cannot spell (ł, ß, ø) are left out as before: their UIDs
     # stay what earlier exports made them

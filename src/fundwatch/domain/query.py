@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
@@ -66,8 +66,15 @@ class DeadlineRow(NamedTuple):
     days_left: int
 
 
+def shown_deadline(next_one: Deadline | None, deadlines: Sequence[Deadline]) -> Deadline | None:
+    """The deadline a row of calls (or portal topics) shows and sorts by: the next one,
+    or for a closed call the last one, which it closed on; None when it has none yet."""
+    return next_one or (deadlines[-1] if deadlines else None)
+
+
 def call_rows(calls: Iterable[Call], clock: Clock, filters: Filters = NO_FILTERS) -> list[CallRow]:
-    """Every matching call; open and forthcoming by next deadline, then closed ones."""
+    """Every matching call; open and forthcoming by next deadline (those with no
+    deadline yet after the dated ones), then closed ones."""
     rows = []
     for call in calls:
         if not filters.matches(call, clock):
@@ -77,7 +84,7 @@ def call_rows(calls: Iterable[Call], clock: Clock, filters: Filters = NO_FILTERS
     far = datetime(9999, 1, 1, tzinfo=UTC)
 
     def key(row: CallRow) -> tuple[bool, object, str]:
-        shown = row.next or (row.call.deadlines[-1] if row.call.deadlines else None)
+        shown = shown_deadline(row.next, row.call.deadlines)
         when = shown.starts(clock) if shown else far
         closed = row.status == "closed"
         # closed calls: most recently closed first

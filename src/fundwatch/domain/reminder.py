@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
+from fundwatch.domain.change import Change
 from fundwatch.domain.discovery import Found
 from fundwatch.domain.model import Call
 from fundwatch.domain.query import DeadlineRow, Filters, selected, upcoming_rows, window_end
@@ -42,12 +43,6 @@ class Opening(NamedTuple):
     call: Call
     opens: date  # in the viewer's zone
     days: int  # from today
-
-
-class Change(NamedTuple):
-    call_id: str
-    text: str
-    seen: datetime | None = None  # UTC: when a sync saw it
 
 
 class Reminder(NamedTuple):
@@ -139,7 +134,8 @@ def sync_changes(sync: dict[str, Any] | None) -> tuple[datetime | None, list[Cha
     at = _utc(sync.get("at"))
     items = sync.get("changes", [])
     changes = [
-        Change(str(item.get("call", "")), str(item.get("text", "")), _utc(item.get("seen")) or at)
+        Change(str(item.get("call", "")), str(item.get("text", "")),
+               seen=_utc(item.get("seen")) or at)
         for item in items if isinstance(item, dict) and item.get("text")
     ] if isinstance(items, list) else []  # fmt: skip
     return at, changes

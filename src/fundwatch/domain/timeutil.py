@@ -33,29 +33,59 @@ def zone(name: str) -> ZoneInfo:
             raise ValueError(name)
         return ZoneInfo(name)
     except Exception:  # ZoneInfoNotFoundError, ValueError, IsADirectoryError, ...
+        close = nearest_zone(name) if isinstance(name, str) else None
         raise BadValue(
             f"unknown time zone '{name}'",
-            hint="use an IANA name such as Europe/Brussels, Europe/Kyiv or America/New_York",
+            hint=f"did you mean {close}?"
+            if close
+            else "use an IANA name such as Europe/Brussels, Europe/Kyiv or America/New_York",
         ) from None
+
+
+def nearest_zone(name: str) -> str | None:
+    """The IANA zone a mistyped name most likely meant (Europe/Brusels), or None."""
+    import difflib
+
+    found = difflib.get_close_matches(name, _zone_names(), n=1, cutoff=0.8)
+    return found[0] if found else None
+
+
+@cache
+def _zone_names() -> list[str]:
+    from zoneinfo import available_timezones
+
+    return sorted(available_timezones())
 
 
 def system_zone_name() -> str:
     """The IANA name of this machine's zone: $TZ, then /etc/localtime, then UTC.
 
-    A $TZ that is not an IANA name (POSIX rules such as ``CET-1CEST``, or a path
-    such as ``:/etc/localtime``) is read through the file it names, else skipped.
+    $TZ may name a zone (``Europe/Brussels``, ``:Europe/Brussels``) or a zone file
+    (``:/etc/localtime``). Anything else (a typing mistake, POSIX rules such as
+    ``CET-1CEST``) is an error naming it: times would silently come out in UTC.
     """
-    name = os.environ.get("TZ", "").lstrip(":")
+    raw = os.environ.get("TZ", "")
+    name = raw.lstrip(":")
     if name:
         if not name.startswith("/"):
             try:
                 zone(name)
                 return name
-            except BadValue:
-                name = ""
-        found = _zone_of_file(name or "/etc/localtime")
+            except BadValue as exc:
+                raise BadValue(
+                    f"TZ: unknown time zone '{raw}'",
+                    hint=exc.hint
+                    if exc.hint and exc.hint.startswith("did you mean")
+                    else "set TZ to an IANA name such as Europe/Brussels (POSIX rules such as "
+                    "CET-1CEST are not read), or the setting display_timezone",
+                ) from None
+        found = _zone_of_file(name)
         if found:
             return found
+        raise BadValue(
+            f"TZ: '{raw}' is not a time zone file",
+            hint="set TZ to an IANA name such as Europe/Brussels",
+        )
     found = _zone_of_file("/etc/localtime")
     if found:
         return found
@@ -101,6 +131,9 @@ class _Lazy:
     def fullmatch(self, text: str) -> re.Match[str] | None:
         return self.compiled.fullmatch(text)
 
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.compiled.search(text)
+
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         return self.compiled.finditer(text)
 
@@ -129,6 +162,11 @@ def parse_when(text: str, tz: str = DEFAULT_ZONE, default_time: time | None = No
     raw = text.strip()
     if not raw:
         raise BadValue("empty date", hint="write a date such as 26/11/2025 or 2025-11-26 17:00")
+    if raw[-1:].isalpha() or raw.endswith(")"):
+        marked = _ZONE_WORDS.search(raw)
+        rest = raw[: marked.start()].rstrip(" \t,(") if marked else ""
+        if marked and rest:
+            return _in_named_zone(raw, rest, marked, tz, default_time)
     if len(raw) == 10 and raw[4] == raw[7] == "-":
         day: date | None = None
         # the common case (a plain ISO date) without compiling a regex
@@ -227,6 +265,78 @@ def _from_day_first(raw: str) -> When:
     return _from_words(raw)
 
 
+# `17:00 Brussels time` (the portal's wording), `17:00 CET`, `17:00 CEST`
+# (no run of blanks before the words: searching with one is quadratic or worse)
+_ZONE_WORDS = _Lazy(
+    r"\b(?:(?P<brussels>brussels(?:[ \t]+local)?[ \t]+time)"
+    r"|(?P<cet>CEST|CET|central[ \t]+european(?:[ \t]+summer)?[ \t]+time))[ \t]*\)?$",
+    re.IGNORECASE,
+)
+CENTRAL_EUROPE = ("CET", "CEST")
+
+
+def _in_named_zone(
+    raw: str, rest: str, marked: re.Match[str], tz: str, default_time: time | None
+) -> When:
+    """A date-time followed by the zone it is stated in: Brussels time is converted to
+    ``tz``; CET or CEST (Central European Time) is read in ``tz`` when that zone keeps
+    Central European Time, and is an error otherwise (which offset was meant?)."""
+    if marked["brussels"]:
+        value = parse_when(rest, DEFAULT_ZONE, default_time)
+        return restate(value, DEFAULT_ZONE, tz)
+    value = parse_when(rest, tz, default_time)
+    if isinstance(value, datetime):
+        names = {zone(tz).tzname(datetime(value.year, m, 15)) for m in (1, 7)}
+        if not names & set(CENTRAL_EUROPE):
+            raise BadValue(
+                f"'{raw}' is in Central European Time, but the call's zone {tz} is not",
+                hint=f"write the time as it is in {tz}, or with an offset such as +01:00",
+            )
+    return value
+
+
+# `12 novembre 2025`, `20. Januar 2026 17:00`, `12 de noviembre de 2025`, `Wed 26 Nov 2025`
+_WORD_DATE = _Lazy(
+    r"(?:[^\W\d_]+\.?,?\s+)?"  # a weekday
+    r"(?P<d>\d{1,2})(?:\.|er|st|nd|rd|th)?\s*(?:de\s+|-)?"
+    r"(?P<mon>[^\W\d_]+)\.?\s*(?:de\s+|-)?(?P<y>\d{4})"
+    r"(?:\s*,?\s*(?:at|à|a\s+las|alle|ore|às|um|om|o|kl\.?|-)?\s*"
+    r"(?P<h>\d{1,2})[:h.](?P<min>\d{2})(?::(?P<s>\d{2}))?(?:\s*(?:h|uhr|u))?)?",
+    re.IGNORECASE,
+)
+
+
+def _month(word: str) -> int | None:
+    """The month a name or abbreviation means in one of eight languages (CLDR), or None."""
+    import unicodedata
+
+    from fundwatch.domain.monthnames import MONTHS
+
+    word = word.lower()
+    if word in MONTHS:
+        return MONTHS[word]
+    plain = unicodedata.normalize("NFKD", word.replace("ł", "l"))
+    return MONTHS.get("".join(ch for ch in plain if not unicodedata.combining(ch)))
+
+
+def _from_month_name(raw: str) -> When | None:
+    # blanks as single spaces: runs of them would make the pattern's optional
+    # separators try every way of sharing a run (cubic time)
+    m = _WORD_DATE.fullmatch(" ".join(raw.split()))
+    if not m:
+        return None
+    month = _month(m["mon"])
+    if month is None:
+        return None
+    try:
+        day = date(int(m["y"]), month, int(m["d"]))
+        if m["h"] is None:
+            return day
+        return datetime.combine(day, time(int(m["h"]), int(m["min"]), int(m["s"] or 0)))
+    except ValueError as exc:
+        raise BadValue(f"'{raw}' is not a valid date: {exc}") from None
+
+
 def _from_words(raw: str) -> When:
     """`26 November 2025 17:00`, `2025-11-12 5pm` and other forms, through dateutil.
 
@@ -242,6 +352,9 @@ def _from_words(raw: str) -> When:
             f"'{raw}' is not a date",
             hint="write DD/MM/YYYY, YYYY-MM-DD or '26 November 2025', optionally with HH:MM",
         )
+    named = _from_month_name(raw)
+    if named is not None:
+        return named
     year_first = re.match(r"\d{4}[-/.]", raw) is not None
     try:
         with warnings.catch_warnings(record=True) as caught:

@@ -5,8 +5,11 @@ before UTF-8, Windows line endings, and quoted cells with line breaks inside. Th
 header row is matched by name, case-insensitively, with the usual synonyms ("Call",
 "Closing date", "Program", "Link"); ``--map "Column=field"`` names the rest. Dates
 are read as people type them (day-first). Rows that share an identifier (or an id)
-are one call with several deadlines. Errors name the row as a spreadsheet numbers
-it (the header is row 1) and the column by letter and name.
+are one call with several deadlines. A first line ``sep=;`` (Excel's) names the
+separator. Each row's fields pass the rules of domain.fields; every bad row is told
+(SourceProblems), each naming the row as a spreadsheet numbers it (the header is
+row 1) and the column by letter and name. A row with more or fewer cells than the
+header is an error: its columns would shift.
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ import io
 import re
 from collections.abc import Sequence
 from datetime import time
+from typing import Any
 
-from fundwatch.domain.errors import BadValue, FundwatchError
-from fundwatch.domain.model import ID_PATTERN, STATES, Call, Deadline, slugify, sort_deadlines
-from fundwatch.domain.timeutil import When, parse_when, zone
+from fundwatch.domain.errors import BadValue, FundwatchError, raise_all
+from fundwatch.domain.fields import parse_budget, read_call
 from fundwatch.importers.base import Gathered, Incoming
 
 # field -> the headers that mean it (compared once folded: lower case, words only)
@@ -146,7 +149,9 @@ def read_csv(
     default_time: time | None,
     mapping: Sequence[str] = (),
 ) -> list[Incoming]:
-    sep = _dialect(text)
+    """Every row's call; every bad row of the file is told at once (SourceProblems)."""
+    text, sep = _separator_line(text)
+    sep = sep or _dialect(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     rows: list[list[str]] = []
     try:
@@ -160,15 +165,43 @@ def read_csv(
         ) from None
     if not rows:
         raise FundwatchError(f"{name} is empty")
-    where = columns(rows[0], mapping, name)
+    header = rows[0]
+    where = columns(header, mapping, name)
     calls = Gathered()
+    problems: list[str] = []
     for number, row in enumerate(rows[1:], 2):
         if not any(cell.strip() for cell in row):
             continue
-        new = _row(row, number, where, rows[0], name, default_tz, default_time)
-        # rows that share an identifier (or an id) are one call's deadlines
-        calls.add(new, key=new.call.identifier or (new.call.id if new.explicit_id else None))
+        if len(row) != len(header):
+            problems.append(_width_problem(row, number, header, name))
+            continue
+        new, wrong = _row(row, number, where, header, name, default_tz, default_time)
+        problems += wrong
+        if new is not None:
+            # rows that share an identifier (or an id) are one call's deadlines
+            calls.add(new, key=new.call.identifier or (new.call.id if new.explicit_id else None))
+    raise_all(name, problems)
     return calls.calls
+
+
+def _separator_line(text: str) -> tuple[str, str | None]:
+    """The text without Excel's ``sep=;`` first line, and the separator it names."""
+    found = re.match(r"\ufeff?sep=(.)[ \t]*(\r\n|\n|\r|$)", text, re.IGNORECASE)
+    if found is None:
+        return text, None
+    return text[found.end() :], found[1]
+
+
+def _width_problem(row: list[str], number: int, header: list[str], name: str) -> str:
+    """A row with more or fewer cells than the header: its columns would shift."""
+    n, want = len(row), len(header)
+    i = min(n, want)
+    column = f"column {column_name(i)}" + (f" ({header[i].strip()})" if i < want else "")
+    what = "more" if n > want else "fewer"
+    return (
+        f"{name} row {number}, {column}: {n} cells, {what} than the {want} of the header "
+        "(a separator too many or missing? a cell that holds one must be in quotes)"
+    )
 
 
 def _cell(row: list[str], where: dict[str, int], field: str) -> str:
@@ -200,80 +233,25 @@ def _row(
     name: str,
     default_tz: str,
     default_time: time | None,
-) -> Incoming:
-    def fail(field: str, message: str, hint: str | None = None) -> FundwatchError:
-        i = where[field]
-        column = f"column {column_name(i)} ({header[i].strip() or field})"
-        return FundwatchError(f"{name} row {number}, {column}: {message}", hint)
+) -> tuple[Incoming | None, list[str]]:
+    """The row's call, or None and each of its problems as a line naming its column."""
+    raw: dict[str, Any] = {field: _cell(row, where, field) or None for field in where}
+    raw["deadlines"] = raw.pop("deadline", None)
+    if raw.get("budget"):
+        raw["budget"] = parse_budget(raw["budget"])  # a cell's digits are a number
+    call, problems = read_call(raw, default_tz, default_time)
 
-    title = _cell(row, where, "title")
-    if not title:
-        raise fail("title", "no title")
-    tz = _cell(row, where, "timezone") or default_tz
-    try:
-        zone(tz)
-    except BadValue as exc:
-        raise fail("timezone", exc.message, exc.hint) from None
-    state = _cell(row, where, "state").lower() or "watching"
-    if state not in STATES:
-        raise fail("state", f"unknown state '{state}'", "one of " + ", ".join(STATES))
-    call_id = _cell(row, where, "id")
-    if call_id and not ID_PATTERN.fullmatch(call_id):
-        raise fail("id", f"'{call_id}' is not an id", "letters, digits, '-', '_' and '.'")
+    def place(field: str) -> str:
+        i = where.get("deadline" if field == "deadlines" else field)
+        if i is None:
+            return f"{name} row {number}"
+        return f"{name} row {number}, column {column_name(i)} ({header[i].strip() or field})"
 
-    def when(field: str, text: str) -> When:
-        try:
-            return parse_when(text, tz, default_time)
-        except BadValue as exc:
-            raise fail(field, exc.message, exc.hint) from None
+    def column(field: str) -> int:
+        return where.get("deadline" if field == "deadlines" else field, -1)
 
-    deadlines = []
-    cell = _cell(row, where, "deadline")
-    if not cell:
-        raise fail("deadline", "no deadline", "every call needs one, such as 26/11/2025 17:00")
-    parts = [p.strip() for p in re.split(r"[;\n]", cell) if p.strip()]
-    label = _cell(row, where, "label") or None
-    for part in parts:
-        try:
-            at, own_label = parse_when(part, tz, default_time), None
-        except BadValue as exc:
-            found = _labelled(part, tz, default_time)
-            if found is None:
-                raise fail("deadline", exc.message, exc.hint) from None
-            own_label, at = found
-        if own_label is None and len(parts) == 1:
-            own_label = label
-        deadlines.append(Deadline(at, tz, own_label))
-    opens = _cell(row, where, "opens")
-    tags = [t.strip() for t in re.split(r"[,;\n]", _cell(row, where, "tags")) if t.strip()]
-    budget = _cell(row, where, "budget")
-    from fundwatch.domain.fields import parse_budget  # changes imports dataclasses: lazily
-
-    call = Call(
-        id=call_id or slugify(title),
-        title=title,
-        deadlines=sort_deadlines(deadlines),
-        programme=_cell(row, where, "programme") or None,
-        identifier=_cell(row, where, "identifier") or None,
-        url=_cell(row, where, "url") or None,
-        opens=when("opens", opens) if opens else None,
-        timezone=tz,
-        tags=tuple(dict.fromkeys(tags)),
-        budget=parse_budget(budget) if budget else None,
-        notes=_cell(row, where, "notes") or None,
-        state=state,
-    )
-    return Incoming(call, explicit_id=bool(call_id), where=f"{name} row {number}")
-
-
-def _labelled(text: str, tz: str, default_time: time | None) -> tuple[str, When] | None:
-    """``Stage 1: 2027-04-08T17:00:00+02:00`` (as our CSV writes it) or ``Stage 1=08/04/2027``
-    -> the label and the date, split at the last separator after which a date follows."""
-    for sep in (": ", "="):
-        label, found, rest = text.rpartition(sep)
-        if found and label.strip() and rest.strip():
-            try:
-                return label.strip(), parse_when(rest, tz, default_time)
-            except BadValue:
-                continue
-    return None
+    ordered = sorted(problems, key=lambda p: column(p.field))  # left to right
+    lines = [p.line(place(p.field), subject=False) for p in ordered]
+    if call is None:
+        return None, lines
+    return Incoming(call, explicit_id=bool(raw.get("id")), where=f"{name} row {number}"), lines

@@ -20,8 +20,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
-from fundwatch.domain.errors import BadValue, FundwatchError
-from fundwatch.domain.model import Call, Deadline, slugify, sort_deadlines
+from fundwatch.domain.errors import BadValue, FundwatchError, raise_all
+from fundwatch.domain.fields import FieldProblem, parse_budget, read_call
+from fundwatch.domain.model import Call, Deadline
 from fundwatch.domain.timeutil import Clock, When, city, restate, zone
 from fundwatch.importers.base import Gathered, Incoming
 
@@ -52,6 +53,7 @@ def read_ics(text: str, name: str, clock: Clock, default_tz: str) -> list[Incomi
         reason = " ".join(str(exc).split())[:120] or type(exc).__name__
         raise FundwatchError(f"{name} is not a readable iCalendar file: {reason}") from None
     calls = Gathered()
+    problems: list[str] = []  # every event's, told at once
     budget = _Budget(name)
     for cal in calendars:
         cal_tz = _iana(str(cal.get("X-WR-TIMEZONE", ""))) or default_tz
@@ -75,13 +77,16 @@ def read_ics(text: str, name: str, clock: Clock, default_tz: str) -> list[Incomi
                         calls.add(incoming)
                 elif found["milestone"] is None:  # a milestone is derived, not read back
                     calls.add(_ours(event, found["id"], cal_tz), key=found["id"])
+            except _Fields as exc:
+                problems += [p.line(where) for p in exc.problems]
             except BadValue as exc:
-                raise FundwatchError(f"{where}: {exc.message}", exc.hint) from None
+                problems.append(str(FundwatchError(f"{where}: {exc.message}", exc.hint)))
             except FundwatchError:
-                raise
+                raise  # the file's budget (of repeat expansions) is spent: stop
             except Exception as exc:  # whatever else a damaged property makes icalendar raise
                 reason = " ".join(str(exc).split())[:160] or type(exc).__name__
-                raise FundwatchError(f"{where}: cannot be read ({reason})") from None
+                problems.append(f"{where}: cannot be read ({reason})")
+    raise_all(name, problems)
     if not calls.calls:
         raise FundwatchError(f"{name} holds no events", hint="export the calendar with its events")
     return calls.calls
@@ -167,19 +172,33 @@ def _event(
         times = [at]
     title = " ".join(str(event.get("SUMMARY", "")).split()) or "(untitled event)"
     categories = getattr(event, "categories", None) or []
-    tags = tuple(dict.fromkeys(str(c).strip() for c in categories if str(c).strip()))
+    tags = [str(c).strip() for c in categories]
     notes = str(event.get("DESCRIPTION", "")).strip() or None
     url = str(event.get("URL", "")).strip() or None
-    call = Call(
-        id=slugify(title),
+    call = _call(
         title=title,
-        deadlines=sort_deadlines([Deadline(t, tz) for t in times]),
+        deadlines=[Deadline(t, tz) for t in times],
         url=url,
         timezone=tz,
         tags=tags,
         notes=notes,
     )
     return Incoming(call, uid=None if uid.startswith("#") else uid, where=where)
+
+
+class _Fields(Exception):
+    """The problems the rules of domain.fields found in an event."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        self.problems = problems
+
+
+def _call(**raw: Any) -> Call:
+    """The event's call, its fields checked by the rules every reader applies."""
+    call, problems = read_call(raw, raw["timezone"])
+    if call is None:
+        raise _Fields(problems)
+    return call
 
 
 class _Series:
@@ -414,18 +433,16 @@ def _ours(event: Any, call_id: str, cal_tz: str) -> Incoming:
     title = title.removeprefix("Deadline: ")
     if label:
         title = title.removesuffix(f" ({label})")
-    from fundwatch.domain.fields import parse_budget
-
     categories = getattr(event, "categories", None) or []
-    call = Call(
+    call = _call(
         id=call_id,
         title=title,
-        deadlines=(deadline,),
+        deadlines=[deadline],
         programme=fields.get("Programme"),
         identifier=fields.get("Identifier"),
         url=fields.get("Link") or str(event.get("URL", "")) or None,
         timezone=tz,
-        tags=tuple(str(c) for c in categories),
+        tags=[str(c) for c in categories],
         budget=parse_budget(fields["Budget"]) if fields.get("Budget") else None,
         notes=notes,
     )

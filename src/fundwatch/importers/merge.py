@@ -4,8 +4,8 @@ Reading a source gives ``Incoming`` calls (import_csv, import_ics and the JSON a
 TOML readers below); ``merge`` matches each to a call already on the watchlist (same
 identifier, else same calendar UID or id, else same title and first deadline) and
 updates it, or adds it. A merge never takes away what is the user's own: the state
-of a call already watched, its notes, its tags (new ones are added), deadlines with
-a label of the user's (as sync keeps them) and deadlines that have passed.
+of a call already watched, its notes, its tags (new ones are added); and it removes
+no deadline (a source may list only some).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Container, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
+from fundwatch.domain.change import Change
 from fundwatch.domain.model import (
     Call,
     Deadline,
@@ -30,12 +31,17 @@ class Outcome(NamedTuple):
     call: Call
     texts: tuple[str, ...] = ()
 
+    def changes(self) -> list[Change]:
+        """What the import changed in the call, as sync and remind say changes."""
+        return [Change(self.call.id, t, self.call.identifier) for t in self.texts]
+
     def line(self, dry_run: bool) -> str:
         verb = {"added": "would add", "updated": "would update"} if dry_run else {}
         head = f"{verb.get(self.kind, self.kind)} {self.call.id}"
         if self.kind == "added":
             n = len(self.call.deadlines)
-            return f"{head}: {self.call.title} ({n} deadline{'s' * (n != 1)})"
+            count = f"{n} deadline{'s' * (n != 1)}" if n else "deadline TBC"
+            return f"{head}: {self.call.title} ({count})"
         return f"{head}: {'; '.join(self.texts)}"
 
 
@@ -166,7 +172,8 @@ def updated_call(old: Call, new: Incoming, clock: Clock) -> tuple[Call, list[str
     if inc.notes and not old.notes:
         texts.append("notes added")
         changes["notes"] = inc.notes
-    deadlines, said = _merged_deadlines(old, inc, clock)
+    # a row with no deadline yet (TBC) says nothing of the deadlines the call has
+    deadlines, said = _merged_deadlines(old, inc, clock) if inc.deadlines else ((), [])
     if said:
         texts += said
         changes["deadlines"] = deadlines
@@ -174,41 +181,39 @@ def updated_call(old: Call, new: Incoming, clock: Clock) -> tuple[Call, list[str
 
 
 def _merged_deadlines(old: Call, inc: Call, clock: Clock) -> tuple[tuple[Deadline, ...], list[str]]:
-    """The source's deadlines in place of the old ones, in the old call's zone; kept:
-    the user's own labelled deadlines the source does not name, and passed ones the
-    source no longer lists (a feed that shows only what is to come, say)."""
-    from fundwatch.portal.sync import deadline_changes, is_portal_deadline
+    """The source's deadlines added to the old ones (in the old call's zone), and what
+    that changed in words.
 
-    exact = {(d.instant, d.label): d for d in old.deadlines}
-    by_instant: dict[Any, Deadline] = {}
-    for d in old.deadlines:
-        by_instant.setdefault(d.instant, d)
-    theirs: list[Deadline] = []
-    for d in inc.deadlines:
+    A source adds and updates deadlines; it never removes one, whatever it leaves out:
+    a file may list only a window of them (`upcoming --format json`), a feed only what
+    is to come. Only `sync` removes a deadline (the portal's). Each deadline of the
+    source is, in this order: one the watchlist has (the same instant, with its label or
+    none), a new label for the one at its instant, the watchlist's deadline of its
+    label moved, the one unlabelled deadline of the call moved (when each side has one
+    alone), or a new deadline."""
+    from fundwatch.portal.sync import deadline_changes
+
+    result = list(old.deadlines)
+    texts: list[str] = []
+    unlabelled_old = [d for d in old.deadlines if d.label is None]
+    unlabelled_new = [d for d in inc.deadlines if d.label is None]
+    one_each = len(unlabelled_old) == 1 and len(unlabelled_new) == 1
+    for d in sort_deadlines(inc.deadlines):
+        if any(x.instant == d.instant and d.label in (None, x.label) for x in result):
+            continue  # the same moment: as the watchlist writes it
         tz = old.timezone if d.timezone == inc.timezone else d.timezone
-        mine = exact.get((d.instant, d.label))
-        if mine is None and d.label is None:  # a source without labels keeps ours
-            mine = by_instant.get(d.instant)
-        if mine is not None:  # the same moment: as the watchlist writes it
-            theirs.append(mine)
+        theirs = Deadline(restate(d.at, d.timezone, tz), tz, d.label, d.extra)
+        place = next((i for i, x in enumerate(result) if x.instant == d.instant), None)
+        if place is None and d.label is not None:
+            place = next((i for i, x in enumerate(result) if x.label == d.label), None)
+        if place is None and d.label is None and one_each:
+            place = result.index(unlabelled_old[0])
+        if place is None:
+            result.append(theirs)
+            texts += deadline_changes([], [theirs])
         else:
-            theirs.append(Deadline(restate(d.at, d.timezone, tz), tz, d.label, d.extra))
-    theirs_list = list(sort_deadlines(theirs))
-    instants = {d.instant for d in theirs_list}
-    labels = {d.label for d in theirs_list if d.label}
-
-    def own(d: Deadline) -> bool:
-        """A label of the user's: any, on a call the portal does not know; else one
-        that is not the portal's ("Stage n", "Cut-off n")."""
-        return bool(d.label) and (not old.identifier or not is_portal_deadline(d))
-
-    kept = [
-        d
-        for d in old.deadlines
-        if d.instant not in instants and ((own(d) and d.label not in labels) or d.passed(clock))
-    ]
-    merged = sort_deadlines([*theirs_list, *kept])
-    if list(merged) == list(old.deadlines):
+            texts += deadline_changes([result[place]], [theirs])
+            result[place] = theirs
+    if not texts:
         return old.deadlines, []
-    compared = [d for d in old.deadlines if d not in kept]
-    return merged, deadline_changes(compared, theirs_list) or ["deadlines changed"]
+    return sort_deadlines(result), texts

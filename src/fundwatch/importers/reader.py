@@ -9,16 +9,9 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
-from fundwatch.domain.errors import BadValue, FundwatchError
-from fundwatch.domain.model import (
-    ID_PATTERN,
-    STATES,
-    Call,
-    Deadline,
-    slugify,
-    sort_deadlines,
-)
-from fundwatch.domain.timeutil import Clock, When, parse_when, zone
+from fundwatch.domain.errors import BadValue, FundwatchError, raise_all
+from fundwatch.domain.fields import URL_HINT, read_call, url_problem
+from fundwatch.domain.timeutil import Clock
 from fundwatch.importers.base import FORMATS, Gathered, Incoming
 from fundwatch.importers.source import Source, decode
 
@@ -86,15 +79,27 @@ def read_json(text: str, name: str, default_tz: str) -> list[Incoming]:
             f"{name}: expected a list of calls, as `fundwatch list --format json` writes",
         )
     calls = Gathered()
+    problems: list[str] = []
     for n, item in enumerate(data, 1):
         where = f"{name} item {n}"
         if not isinstance(item, dict):
-            raise FundwatchError(f"{where}: expected an object with a title and deadlines")
-        if "call_id" in item and "deadlines" not in item:  # a row of one call's deadline
-            incoming = _json_row(item, where, default_tz)
-            calls.add(incoming, key=incoming.call.id)
-        else:
-            calls.add(_json_call(item, where, default_tz))
+            problems.append(f"{where}: expected an object with a title and deadlines")
+            continue
+        row = "call_id" in item and "deadlines" not in item  # a row of one call's deadline
+        if row:
+            item = dict(item, id=item.get("call_id"), deadlines=[
+                {"at": item.get("at"), "label": item.get("label")}
+            ])  # fmt: skip
+        elif "deadlines" not in item:
+            item = dict(item, deadlines=item.get("deadline"))
+        call, wrong = read_call(item, default_tz)
+        problems += [p.line(where) for p in wrong]
+        if call is None:
+            continue
+        explicit = isinstance(item.get("id"), str) and bool(item["id"])
+        incoming = Incoming(call, explicit_id=explicit, where=where)
+        calls.add(incoming, key=call.id if row else None)
+    raise_all(name, problems)
     return calls.calls
 
 
@@ -111,105 +116,16 @@ def _finite(text: str) -> float:
     return value
 
 
-def _text(item: dict[str, Any], key: str, where: str) -> str | None:
-    value = item.get(key)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise FundwatchError(f"{where}: '{key}' must be text, not {json.dumps(value)}")
-    return value
-
-
-def _json_when(value: Any, tz: str, where: str) -> When:
-    if not isinstance(value, str):
-        raise FundwatchError(f"{where}: expected a date as text, not {json.dumps(value)}")
-    try:
-        return parse_when(value, tz)
-    except BadValue as exc:
-        raise FundwatchError(f"{where}: {exc.message}", exc.hint) from None
-
-
-def _json_zone(item: dict[str, Any], where: str, default_tz: str) -> str:
-    tz = _text(item, "timezone", where) or default_tz
-    try:
-        zone(tz)
-    except BadValue as exc:
-        raise FundwatchError(f"{where}: {exc.message}", exc.hint) from None
-    return tz
-
-
-def _json_call(item: dict[str, Any], where: str, default_tz: str) -> Incoming:
-    title = _text(item, "title", where)
-    if not title or not title.strip():
-        raise FundwatchError(f"{where}: no title")
-    tz = _json_zone(item, where, default_tz)
-    raw = item.get("deadlines")
-    if raw is None and item.get("deadline") is not None:
-        raw = [item["deadline"]]
-    if not isinstance(raw, list) or not raw:
-        raise FundwatchError(f"{where}: no deadlines", hint='give "deadlines": [{"at": ...}]')
-    deadlines = []
-    for k, d in enumerate(raw, 1):
-        here = f"{where}, deadline {k}"
-        if isinstance(d, str):
-            d = {"at": d}
-        if not isinstance(d, dict) or "at" not in d:
-            raise FundwatchError(f'{here}: expected {{"at": ..., "label": ...}}')
-        d_tz = _json_zone(d, here, tz)
-        deadlines.append(Deadline(_json_when(d["at"], d_tz, here), d_tz, _text(d, "label", here)))
-    tags = item.get("tags") or []
-    if isinstance(tags, str):
-        tags = [t.strip() for t in tags.replace(";", ",").split(",")]
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise FundwatchError(f"{where}: 'tags' must be a list of text")
-    state = _text(item, "state", where) or "watching"
-    if state not in STATES:
-        raise FundwatchError(
-            f"{where}: unknown state '{state}'", hint="one of " + ", ".join(STATES)
-        )
-    budget = item.get("budget")
-    if isinstance(budget, bool) or not isinstance(budget, int | float | str | None):
-        raise FundwatchError(f"{where}: 'budget' must be a number or text")
-    opens = item.get("opens")
-    call_id = _text(item, "id", where)
-    call = Call(
-        id=call_id or slugify(title),
-        title=title,
-        deadlines=sort_deadlines(deadlines),
-        programme=_text(item, "programme", where),
-        identifier=_text(item, "identifier", where),
-        url=_text(item, "url", where),
-        opens=_json_when(opens, tz, f"{where}, opens") if opens else None,
-        timezone=tz,
-        tags=tuple(t for t in tags if t),
-        budget=budget if budget != "" else None,
-        notes=_text(item, "notes", where),
-        state=state,
-    )
-    return Incoming(call, explicit_id=_valid_id(call_id), where=where)
-
-
-def _json_row(item: dict[str, Any], where: str, default_tz: str) -> Incoming:
-    """A row of `upcoming --format json`: one deadline of a call."""
-    merged = dict(item, id=item.get("call_id"), deadlines=[{"at": item.get("at")}])
-    if item.get("label"):
-        merged["deadlines"][0]["label"] = item["label"]
-    return _json_call(merged, where, default_tz)
-
-
-def _valid_id(call_id: str | None) -> bool:
-    return call_id is not None and ID_PATTERN.fullmatch(call_id) is not None
-
-
 def read_toml(text: str, name: str) -> list[Incoming]:
     """Another person's watchlist, read and checked as fundwatch reads its own."""
     from fundwatch.storage import codec
 
     watchlist, problems = codec.parse(text, Path(name))
-    if problems:
-        more = len(problems) - 1
-        hint = f"and {more} more problem{'s' * (more > 1)}" if more else None
-        raise FundwatchError(problems[0].render(Path(name)), hint)
+    lines = [p.render(Path(name)) for p in problems]
+    for call in watchlist.calls:  # what the watchlist only warns of, an import refuses
+        if call.url and url_problem(call.url):
+            lines.append(f"{name}: call '{call.id}': {url_problem(call.url)} ({URL_HINT})")
+    raise_all(name, lines)
     return [
         Incoming(
             c.replace(sequence=0, modified=None, fingerprint=None),

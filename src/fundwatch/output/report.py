@@ -15,9 +15,8 @@ from fundwatch.domain.discovery import Found
 from fundwatch.domain.query import DeadlineRow
 from fundwatch.domain.reminder import Opening, Reminder
 from fundwatch.domain.timeutil import Clock, human, iso
+from fundwatch.output.presentation import urgency
 from fundwatch.output.tables import (
-    SOON_DAYS,
-    URGENT_DAYS,
     Grid,
     days_text,
     md_escape,
@@ -233,7 +232,7 @@ def chat(r: Reminder, kind: str) -> str:
 
 _FONT = "font-family:Arial,Helvetica,sans-serif"
 _CELL = "padding:6px 8px;border-bottom:1px solid #e0e0e0;text-align:left;vertical-align:top"
-_URGENT = {"red": "background:#fde2e1", "amber": "background:#fff4d6", "": ""}
+_URGENT = {"urgent": "background:#fde2e1", "soon": "background:#fff4d6"}
 
 
 def _e(value: Any) -> str:
@@ -247,12 +246,6 @@ def _link(label: str, url: str | None) -> str:
     if safe:
         return f'<a href="{_e(safe)}" style="color:#0b57d0">{_e(label)}</a>'
     return _e(label)
-
-
-def _urgency(days: int | None) -> str:
-    if days is None:
-        return ""
-    return "red" if days <= URGENT_DAYS else "amber" if days <= SOON_DAYS else ""
 
 
 def _html_table(grid: Grid) -> str:
@@ -271,7 +264,7 @@ def _html_table(grid: Grid) -> str:
             content = _link(value, url) if i == grid.link_column else _e(value)
             style = _CELL.replace("text-align:left", "text-align:right;white-space:nowrap")
             cells.append(f'<td style="{style if i in grid.right else _CELL}">{content}</td>')
-        style = _URGENT[_urgency(days)]
+        style = _URGENT.get(urgency(days), "")
         body.append((f'<tr style="{style}">' if style else "<tr>") + "\n".join(cells) + "</tr>")
     return (
         '<table cellpadding="0" cellspacing="0" '

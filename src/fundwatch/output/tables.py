@@ -14,8 +14,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from fundwatch.domain.model import Call, Deadline
+from fundwatch.domain.model import one_line as one_line  # for every output
 from fundwatch.domain.query import CallRow, DeadlineRow
 from fundwatch.domain.timeutil import Clock, city, human, iso
+from fundwatch.output.presentation import LIST_CSV, NOT_YET, UPCOMING_CSV, shown_deadline
+from fundwatch.output.presentation import SOON_DAYS as SOON_DAYS  # re-exported: the thresholds
+from fundwatch.output.presentation import URGENT_DAYS as URGENT_DAYS
 
 # --- records (JSON shapes of the contract) ----------------------------------------------
 
@@ -118,12 +122,6 @@ def to_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "".join(line + "\r\n" for line in lines)
 
 
-LIST_CSV = (
-    "id", "title", "programme", "identifier", "url", "tags", "state", "status", "opens",
-    "timezone", "next_deadline", "days_left", "deadlines", "budget", "notes",
-)  # fmt: skip
-
-
 def calls_csv(calls: Sequence[Call], clock: Clock) -> str:
     rows = []
     for call in calls:
@@ -138,20 +136,11 @@ def calls_csv(calls: Sequence[Call], clock: Clock) -> str:
     return to_csv(LIST_CSV, rows)
 
 
-UPCOMING_CSV = ("call_id", "title", "programme", "identifier", "url", "at", "label", "all_day",
-                "days_left")  # fmt: skip
-
-
 def upcoming_csv(rows: Sequence[DeadlineRow]) -> str:
     return to_csv(UPCOMING_CSV, [list(upcoming_record(r).values()) for r in rows])
 
 
 # --- the human grid ---------------------------------------------------------------------
-
-
-# urgency, for every output that colours by it: due within URGENT_DAYS (red), SOON_DAYS (yellow)
-URGENT_DAYS = 3
-SOON_DAYS = 14
 
 
 class Grid:
@@ -221,9 +210,8 @@ def calls_grid(rows: Sequence[CallRow], clock: Clock) -> Grid:
     )
     for r in rows:
         c = r.call
-        nxt = ""
-        # a closed call shows the deadline it closed on
-        shown = r.next or (c.deadlines[-1] if c.deadlines else None)
+        nxt = NOT_YET if not c.deadlines else ""
+        shown = shown_deadline(r.next, c.deadlines)
         if shown is not None:
             nxt = when_text(shown, clock)
             if shown.label:
@@ -269,15 +257,6 @@ def cell_width(text: str) -> int:
             continue
         width += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
     return width
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def one_line(text: str) -> str:
-    """One line of printable text: runs of white space become one space, and control
-    characters (a terminal escape in a title) become U+FFFD."""
-    return _CONTROL.sub("\ufffd", " ".join(text.split()))
 
 
 def to_text(grid: Grid, below: frozenset[int] = frozenset()) -> str:

@@ -5,19 +5,14 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
-from fundwatch.output.tables import SOON_DAYS, URGENT_DAYS, Grid, one_line
+from fundwatch.output.presentation import urgency
+from fundwatch.output.tables import Grid, one_line
+
+_STYLES = {"past": "dim", "urgent": "bold red", "soon": "yellow", "": ""}
 
 
 def urgency_style(days_left: int | None) -> str:
-    if days_left is None:
-        return ""
-    if days_left < 0:
-        return "dim"
-    if days_left <= URGENT_DAYS:
-        return "bold red"
-    if days_left <= SOON_DAYS:
-        return "yellow"
-    return ""
+    return _STYLES[urgency(days_left)]
 
 
 def is_terminal(stream: TextIO | None = None) -> bool:

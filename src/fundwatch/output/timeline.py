@@ -23,7 +23,8 @@ from fundwatch.domain.model import Call
 from fundwatch.domain.query import window_end
 from fundwatch.domain.reminder import Reminder
 from fundwatch.domain.timeutil import Clock, Duration, human
-from fundwatch.output.tables import SOON_DAYS, URGENT_DAYS, cell_width, one_line, when_text
+from fundwatch.output.presentation import SOON_DAYS, URGENT_DAYS
+from fundwatch.output.tables import cell_width, one_line, when_text
 from fundwatch.output.terminal import urgency_style
 
 DEFAULT_MONTHS = 6
@@ -78,6 +79,10 @@ class Timeline(NamedTuple):
             day = _next_month(day)
         return out
 
+    def years(self) -> list[date]:
+        """The first day shown and every 1 January in the window."""
+        return [self.first] + [day for day in self.months()[1:] if day.month == 1]
+
     def mondays(self) -> list[date]:
         day = self.first + timedelta(days=-self.first.weekday() % 7)
         out = []
@@ -86,8 +91,13 @@ class Timeline(NamedTuple):
             day += timedelta(days=7)
         return out
 
-    def span_text(self) -> str:
-        return f"{_day(self.first, True)} - {_day(self.last, True)}"
+    @property
+    def over_a_year(self) -> bool:
+        """A day and month may come twice in the window: dates need their year."""
+        return (self.last.year - self.first.year) * 12 + self.last.month - self.first.month >= 12
+
+    def span_text(self, between: str = " - ") -> str:
+        return f"{_day(self.first, True)}{between}{_day(self.last, True)}"
 
 
 def _next_month(day: date) -> date:
@@ -162,8 +172,8 @@ def _row(call: Call, clock: Clock, first: date, last: date) -> Row | None:
         return None
     start = opens if opens is not None and opens_in else first
     end = min(final, last) if final is not None else last
-    if end < start:  # a deadline before the opening (a typo): the bar is the deadline
-        start = end
+    if end < start:  # a deadline before the opening (a typo): the bar is the deadline,
+        start, end = (end, end) if end >= first else (start, start)  # or in view, the opening
     nxt = call.next_deadline(clock)
     return Row(
         call, opens, start, end, final, tuple(marks), nxt.days_left(clock) if nxt else None,
@@ -255,22 +265,32 @@ def text_lines(t: Timeline, width: int, fancy: bool = False) -> list[Line]:
     lines: list[Line] = []
     caption = f"{t.span_text()}, times in {t.clock.tz_name}, as of {human(t.clock.now)}"
     lines.append([(caption, "dim")])
-    # the ruler: month names, then ticks
+    # the ruler: month names, then ticks; where a month has under 3 columns, the years
     names = [" "] * pic_w
     months = t.months()
-    for n, first in enumerate(months):
+    by_year = pic_w * 30 < 3 * t.days
+    spans = t.years() if by_year else months
+    for n, first in enumerate(spans):
         at = col(first)
-        stop = col(months[n + 1]) if n + 1 < len(months) else pic_w
-        for label in (f"{first:%b %Y}" if n == 0 or first.month == 1 else f"{first:%b}",
-                      f"{first:%b}", f"{first:%b}"[0]):  # fmt: skip
+        stop = col(spans[n + 1]) if n + 1 < len(spans) else pic_w
+        for label in (
+            (str(first.year),) if by_year
+            else (f"{first:%b %Y}" if n == 0 or first.month == 1 else f"{first:%b}",
+                  f"{first:%b}", f"{first:%b}"[0])
+        ):  # fmt: skip
             if at + len(label) < stop:  # a gap before the next name
                 names[at : at + len(label)] = label
                 break
     lines.append([(" " * left_w, ""), ("".join(names).rstrip(), "bold")])
     ticks = [g.ruler] * pic_w
-    for monday in t.mondays():
-        ticks[col(monday)] = g.week
-    for first in months[1:] if t.first.day != 1 else months:
+    if not by_year:
+        for monday in t.mondays():
+            ticks[col(monday)] = g.week
+    elif pic_w * 30 >= 2 * t.days:  # months lightly, where they stand apart
+        for first in months:
+            ticks[col(first)] = g.week
+    begins = t.first.day == 1 and (t.first.month == 1 or not by_year)  # a month, a year
+    for first in spans if begins else spans[1:]:
         ticks[col(first)] = g.month
     tick_runs: Line = [(" " * left_w, ""), ("".join(ticks), "dim")]
     if today is not None:
@@ -316,10 +336,11 @@ def _cut(text: str, width: int) -> str:
 
 
 def _due(row: Row, t: Timeline) -> str:
-    """The final deadline's day: ``12 Nov``, with its year when past the window."""
+    """The final deadline's day: ``12 Nov``, with its year when past the window or
+    when the window is longer than a year."""
     if row.final is None:
         return "TBC"
-    return _day(row.final, not (t.first <= row.final <= t.last))
+    return _day(row.final, t.over_a_year or not (t.first <= row.final <= t.last))
 
 
 def _style(days: int | None) -> str:
@@ -380,7 +401,7 @@ def to_text(t: Timeline, width: int = MIN_WIDTH, fancy: bool = False) -> str:
 # --- SVG and HTML ------------------------------------------------------------------------------
 
 FONT = "DejaVu Sans, Arial, Helvetica, sans-serif"
-COLOURS = {"red": "#d93025", "amber": "#e37400", "calm": "#1a73e8", "passed": "#9aa0a6"}
+COLOURS = {"red": "#d93025", "amber": "#b06000", "calm": "#1a73e8", "passed": "#9aa0a6"}
 TINTS = {"red": "#f6aea9", "amber": "#fbd38d", "calm": "#aecbfa", "passed": "#dadce0"}
 TODAY = "#8430ce"
 ROW_H = 36
@@ -403,7 +424,9 @@ def svg(t: Timeline, width: int = 960, standalone: bool = True) -> str:
     font or image), so that browsers and image viewers draw it alike. Each row's <g>
     carries ``data-call`` and ``data-final`` (its last deadline)."""
     chars = max([cell_width(one_line(r.call.id)) for r in t.rows], default=10)
-    label_w = min(max(150, int(chars * 7.4) + 24), max(150, width // 2))
+    label_w = max(150, int(chars * 7.4) + 24)
+    # an id is never cut and never runs into the bars: a long one widens the picture
+    width = max(width, label_w + width - max(150, width // 2))
     plot_x, plot_w = label_w, width - label_w - 64
     height = TOP + ROW_H * max(1, len(t.rows)) + 34
     per_day = plot_w / t.days
@@ -423,27 +446,33 @@ def svg(t: Timeline, width: int = 960, standalone: bool = True) -> str:
     parts.append(f"<title>{_x('Deadlines ' + t.span_text())}</title>")
     parts.append(f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>')
     bottom = TOP + ROW_H * max(1, len(t.rows))
-    # months: shaded bands, names, ticks
+    # months (or years, where a month is too narrow for its name): bands, names, ticks
     months = t.months()
-    for n, first in enumerate(months):
-        stop = months[n + 1] if n + 1 < len(months) else t.last + timedelta(days=1)
+    by_year = plot_w < 30 * len(months)  # "Sep" and a gap
+    spans = t.years() if by_year else months
+    for n, first in enumerate(spans):
+        stop = spans[n + 1] if n + 1 < len(spans) else t.last + timedelta(days=1)
         x0, x1 = x(first), x(stop)
         if n % 2:
             parts.append(
                 f'<rect x="{x0}" y="{TOP - 22}" width="{round(x1 - x0, 1)}" '
                 f'height="{bottom - TOP + 22}" fill="#f5f7fa"/>'
             )
-        name = f"{first:%b %Y}" if n == 0 or first.month == 1 else f"{first:%b}"
-        if x1 - x0 >= len(name) * 7 or (n == 0 and x1 - x0 >= 24):
+        if by_year:
+            name = str(first.year)
+        else:
+            name = f"{first:%b %Y}" if n == 0 or first.month == 1 else f"{first:%b}"
+        fits = x1 - x0 >= len(name) * 8 + 6  # bold 12px: up to 8px a character, a gap
+        if fits or (not by_year and x1 - x0 >= 30):  # else "Jan" for "Jan 2026"
             parts.append(
                 f'<text x="{x0 + 4}" y="{TOP - 26}" font-weight="bold" fill="#3c4043">'
-                f"{_x(name if x1 - x0 >= len(name) * 7 else first.strftime('%b'))}</text>"
+                f"{_x(name if fits else first.strftime('%b'))}</text>"
             )
         parts.append(
             f'<line x1="{x0}" y1="{TOP - 22}" x2="{x0}" y2="{bottom}" stroke="#c4c7c5" '
             'stroke-width="1"/>'
         )
-    for monday in t.mondays():
+    for monday in [] if by_year else t.mondays():
         mx = x(monday)
         parts.append(
             f'<line x1="{mx}" y1="{TOP - 8}" x2="{mx}" y2="{TOP - 2}" stroke="#80868b" '
@@ -679,16 +708,27 @@ def mail_table(t: Timeline, max_columns: int = 45, chart_px: int = 480) -> str:
             mc = COLOURS[urgency(None if mark.passed else mark.days_left)]
             fill[index(mark.day)] = (mc, "◆" if mark.final else "◇")
         cells = []
-        for n in range(len(buckets)):
+        n = 0
+        while n < len(buckets):
             bg, char = fill.get(n, ("", ""))
-            style = f"{base};font-size:10px;line-height:14px;border-top:4px solid #ffffff;"
-            style += "border-bottom:4px solid #ffffff"
+            # neighbouring columns alike are one cell (Gmail clips a mail past 102 KB)
+            span = 1
+            while (
+                not char
+                and n + span < len(buckets)
+                and n + span != today
+                and fill.get(n + span, ("", "")) == (bg, "")
+            ):
+                span += 1
+            w = cell_w * span
+            style = f"padding:0;width:{w}px;text-align:center;font-size:10px;line-height:14px;"
+            style += "border-top:4px solid #ffffff;border-bottom:4px solid #ffffff"
             if bg:
                 style += f";background:{bg};color:#ffffff"
-            cells.append(
-                f'<td width="{cell_w}"{f" bgcolor={chr(34)}{bg}{chr(34)}" if bg else ""} '
-                f'style="{style}{edge(n)}">{char}</td>'
-            )
+            attrs = (f' colspan="{span}"' if span > 1 else "") + f' width="{w}"'
+            attrs += f' bgcolor="{bg}"' if bg else ""
+            cells.append(f'<td{attrs} style="{style}{edge(n)}">{char}</td>')
+            n += span
         rows.append(
             f'<tr data-call="{_x(row.call.id)}">'
             f'<td style="{label};font-size:12px;font-weight:bold;color:#202124">'

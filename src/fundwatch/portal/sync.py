@@ -12,8 +12,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from itertools import zip_longest
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
+from fundwatch.domain.change import Change
 from fundwatch.domain.model import Call, Deadline, sort_deadlines
 from fundwatch.domain.timeutil import Clock, city
 from fundwatch.output.tables import one_line
@@ -24,16 +25,6 @@ if TYPE_CHECKING:
 # How long the [sync] table keeps a change: longer than any window a reminder is run
 # with (--within 3m), so that a quiet sync never hides what an earlier one saw.
 KEEP_CHANGES = timedelta(days=92)
-
-
-class Change(NamedTuple):
-    call_id: str
-    identifier: str
-    text: str
-
-    def line(self) -> str:
-        """One line for a terminal: the portal's text cannot move the cursor or break it."""
-        return one_line(f"{self.identifier}: {self.text}")
 
 
 def _when(d: Deadline) -> str:
@@ -195,11 +186,11 @@ def sync_calls(
             continue
         topic = topics.get(call.identifier)
         if topic is None:
-            changes.append(Change(call.id, call.identifier, "topic no longer on the portal"))
+            changes.append(Change(call.id, "topic no longer on the portal", call.identifier))
             out.append(call)
             continue
         new, texts = refresh(call, topic)
-        changes += [Change(call.id, call.identifier, t) for t in texts]
+        changes += [Change(call.id, t, call.identifier) for t in texts]
         out.append(restamp(new, clock.now) if texts else new)
     return out, changes
 

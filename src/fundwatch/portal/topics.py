@@ -595,18 +595,25 @@ def topic_to_call(topic: Topic, call_id: str, *, now: datetime | None = None) ->
             f"{topic.identifier} has no deadline on the portal",
             hint="add it by hand: fundwatch add TITLE --deadline WHEN --identifier ID",
         )
-    return Call(
-        id=call_id,
-        title=topic.title or topic.identifier,
-        deadlines=topic.deadlines,
-        programme=topic.programme,
-        identifier=topic.identifier,
-        url=topic.url,
-        opens=topic.opens,
-        timezone=PORTAL_ZONE,
-        budget=topic.budget,
-        modified=now.astimezone(UTC).replace(microsecond=0) if now else None,
+    from fundwatch.domain.fields import read_call
+
+    raw = {
+        "id": call_id,
+        "title": topic.title or topic.identifier,
+        "deadlines": topic.deadlines,
+        "programme": topic.programme,
+        "identifier": topic.identifier,
+        "url": topic.url,
+        "opens": topic.opens,
+        "timezone": PORTAL_ZONE,
+        "budget": topic.budget,
+    }
+    call, problems = read_call(
+        raw, PORTAL_ZONE, modified=now.astimezone(UTC).replace(microsecond=0) if now else None
     )
+    if call is None:  # the rules every reader applies: a link that is not http(s), say
+        raise FundwatchError(problems[0].line(f"topic {topic.identifier}"))
+    return call
 
 
 def identifier_query(ids: Iterable[str]) -> dict[str, Any]:

@@ -36,8 +36,20 @@ TIMEOUT = 20.0  # one read or write
 TOTAL = 60.0  # the whole send: connect, TLS, login, message, quit
 
 # an address as people write it on the command line: no spaces, quotes, brackets or
-# control characters; one @ with something on both sides
-_ADDRESS = re.compile(r"[^\s\"(),:;<>@\[\\\]]+@[^\s\"(),:;<>@\[\\\]]+\.?[^\s\"(),:;<>@\[\\\]]*")
+# control characters before the @; after it a domain of dot-separated labels; within
+# RFC 5321's lengths (64 for the local part, 254 in all: no header line passes 998)
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_ADDRESS = re.compile(
+    rf"(?=.{{3,254}}$)[^\s\"(),:;<>@\[\\\]]{{1,64}}@{_LABEL}(?:\.{_LABEL})*", re.ASCII
+)
+
+
+def _quoted(text: str) -> str:
+    """Bad input quoted in an error: one line, the start of a long one."""
+    from fundwatch.output.tables import one_line
+
+    text = one_line(text)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 class Server(NamedTuple):
@@ -57,10 +69,8 @@ def recipients(text: str) -> list[str]:
     found = [part.strip() for part in text.split(",")]
     for address in found:
         if not _ADDRESS.fullmatch(address) or not address.isascii() or not address.isprintable():
-            from fundwatch.output.tables import one_line
-
             raise BadValue(
-                f"--mail: '{one_line(address)}' is not an e-mail address",
+                f"--mail: '{_quoted(address)}' is not an e-mail address",
                 hint="give addresses such as you@example.org, separated by commas",
             )
     return list(dict.fromkeys(found))
@@ -78,8 +88,21 @@ def sender(settings: Settings) -> tuple[str, str]:
             hint=f'set mail_from in {settings.path}, such as mail_from = "you@example.org"',
         )
     name, address = parseaddr(value)
-    if not address or not _ADDRESS.fullmatch(address) or not value.isprintable():
-        raise BadValue(f"{settings.path}: mail_from: '{value}' is not an e-mail address")
+    text = value.strip()
+    # what parseaddr read must be what was written: it takes the first address-like
+    # part ("a@b.org <office@...>" -> a@b.org) and drops what follows "<...>"
+    as_written = text.endswith(f"<{address}>") if "<" in text else text.startswith(address)
+    if (
+        not as_written
+        or not address
+        or not _ADDRESS.fullmatch(address)
+        or not address.isascii()  # as for recipients: SMTPUTF8 is not offered everywhere
+        or not value.isprintable()
+    ):
+        raise BadValue(
+            f"{settings.path}: mail_from: '{_quoted(value)}' is not an e-mail address",
+            hint='such as "Cluster office <office@example.org>"; quote a name with @ or ,',
+        )
     return name, address
 
 
@@ -104,11 +127,26 @@ def server(settings: Settings) -> Server:
     if password is None:
         login, password = _netrc(host, user)
         user = user or login
+    elif not user:
+        raise FundwatchError(
+            f"{PASSWORD_ENV} is set, but not the login it belongs to",
+            hint=f"set smtp_user in {settings.path}",
+        )
     if user and not password:
         raise FundwatchError(
             f"no password for the SMTP login {user}",
             hint=f"set {PASSWORD_ENV} or add 'machine {host} login {user} password ...' "
             "to ~/.netrc",
+        )
+    # smtplib sends a login in ASCII only (its error would show a character of it)
+    if user and not user.isascii():
+        raise FundwatchError(
+            f"smtp_user: '{user}' has characters beyond ASCII, which SMTP logins cannot send"
+        )
+    if user and password and not password.isascii():
+        raise FundwatchError(
+            "the SMTP password has characters beyond ASCII, which SMTP logins cannot send",
+            hint="an ASCII password for the SMTP login, or an app password from the provider",
         )
     return Server(host, port, security, user or None, password if user else None)
 
@@ -214,12 +252,16 @@ def _deliver(msg: EmailMessage, to: Server, timeout: float, connection: list[Any
             smtp.ehlo()
         if to.user and to.password is not None:
             smtp.login(to.user, to.password)
-        smtp.send_message(msg)
+        refused = smtp.send_message(msg)  # raises only when it refused every recipient
         # the message was taken: a failed goodbye changes nothing
         with contextlib.suppress(smtplib.SMTPException, OSError):
             smtp.quit()
     finally:
         smtp.close()
+    if refused:
+        error = _error(smtplib.SMTPRecipientsRefused(refused), to)
+        taken = [a.addr_spec for a in msg["To"].addresses if a.addr_spec not in refused]
+        raise FundwatchError(f"{error.message}; sent to {', '.join(taken)} only")
 
 
 def _error(exc: BaseException, to: Server) -> FundwatchError:
@@ -250,16 +292,30 @@ def _error(exc: BaseException, to: Server) -> FundwatchError:
             hint="set smtp_security = ssl (port 465) if the server speaks TLS from the start",
         )
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        refused = ", ".join(f"{k} ({one_line(str(v[0]))})" for k, v in exc.recipients.items())
+        refused = ", ".join(
+            f"{k} ({said(smtplib.SMTPResponseException(*v))})" for k, v in exc.recipients.items()
+        )
         return FundwatchError(f"{where} refused the recipients {refused}")
     if isinstance(exc, smtplib.SMTPSenderRefused):
         return FundwatchError(
             f"{where} refused the sender {one_line(str(exc.sender))}: {said(exc)}"
         )
+    if isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == -1:
+        # no reply code: another protocol on that port (smtplib keeps all but its start)
+        return FundwatchError(
+            f"{where} does not speak SMTP (it said '...{said(exc).removeprefix('-1 ')}'); "
+            "nothing sent",
+            hint=f"check smtp_port: {PORTS['starttls']} for starttls, {PORTS['ssl']} for ssl",
+        )
     if isinstance(exc, smtplib.SMTPResponseException):
         return FundwatchError(f"{where} answered {said(exc)}; nothing sent")
     if isinstance(exc, TimeoutError) or "timed out" in str(exc):  # smtplib: disconnected
-        return FundwatchError(f"{where} did not answer in time; nothing sent")
+        return FundwatchError(
+            f"{where} did not answer in time; nothing sent",
+            # a server that speaks TLS from the start waits for it without a word
+            hint=None if to.security == "ssl" else
+            f"if it speaks TLS from the start, as on port {PORTS['ssl']}: smtp_security = ssl",
+        )  # fmt: skip
     if isinstance(exc, _DROPPED):
         return FundwatchError(f"{where} dropped the connection; nothing sent")
     if isinstance(exc, socket.gaierror):
@@ -270,7 +326,14 @@ def _error(exc: BaseException, to: Server) -> FundwatchError:
         )
     if isinstance(exc, ssl.SSLError):
         reason = one_line(getattr(exc, "verify_message", None) or exc.reason or str(exc))
-        return FundwatchError(f"TLS with {where} failed: {reason}")
+        plain = to.security == "ssl" and exc.reason == "WRONG_VERSION_NUMBER"  # it said "220"
+        return FundwatchError(
+            f"TLS with {where} failed: {reason}",
+            hint=f"it starts without TLS, as on port {PORTS['starttls']}: "
+            "set smtp_security = starttls"
+            if plain
+            else None,
+        )
     if isinstance(exc, smtplib.SMTPException):
         return FundwatchError(f"{where}: {one_line(str(exc))}")
     if isinstance(exc, OSError):

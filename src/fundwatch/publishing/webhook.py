@@ -193,10 +193,13 @@ def _header(*names: str) -> dict[str, Any]:
 
 
 def _urgency(days: int) -> dict[str, Any]:
-    """The colours of the terminal and e-mail tables: due within 3 days, within 14."""
-    if days <= 3:
+    """The colours of the terminal and e-mail tables (output.presentation.urgency)."""
+    from fundwatch.output.presentation import urgency
+
+    level = urgency(days)
+    if level == "urgent":
         return {"color": "Attention", "weight": "Bolder"}
-    if days <= 14:
+    if level == "soon":
         return {"color": "Warning"}
     return {}
 

@@ -5,24 +5,14 @@ Unknown keys are kept; a hand-written single deadline is one line.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Container
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from fundwatch.domain.errors import BadValue, NotFound, WatchlistError
-from fundwatch.domain.model import (
-    ID_PATTERN,
-    STATES,
-    Call,
-    Deadline,
-    slugify,
-    sort_deadlines,
-    unique_id,
-)
-from fundwatch.domain.timeutil import DEFAULT_ZONE, When, parse_when, zone
+from fundwatch.domain.model import Call, Deadline, slugify, unique_id
 
 FORMAT_VERSION = 1
 LOCK_TIMEOUT = 30.0
@@ -42,7 +32,6 @@ CALL_KEYS = (
     "notes",
     "calendar",
 )
-DEADLINE_KEYS = ("at", "label", "timezone")
 
 
 class Watchlist:
@@ -70,6 +59,28 @@ class Watchlist:
             if call.id == call_id:
                 return call
         raise NotFound(f"no call with id '{call_id}'", hint="`fundwatch list` shows the ids")
+
+    def find(self, key: str) -> Call:
+        """The call ``key`` names: its id, its official identifier (any case), or the
+        start of one id alone (``eic-acc`` for ``eic-accelerator-2027``)."""
+        key = key.strip()
+        for call in self.calls:
+            if call.id == key:
+                return call
+        folded = key.casefold()
+        found = [c for c in self.calls if c.identifier and c.identifier.casefold() == folded]
+        if not found and folded:
+            found = [c for c in self.calls if c.id.casefold().startswith(folded)]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            return self.get(key)  # says there is none
+        shown = ", ".join(c.id for c in found[:10])
+        more = f" and {len(found) - 10} more" if len(found) > 10 else ""
+        raise NotFound(
+            f"'{key}' could be any of {len(found)} calls: {shown}{more}",
+            hint="give more of the id",
+        )
 
     def put(self, call: Call, old_id: str | None = None) -> None:
         """Replace the call ``old_id`` (default: same id) or append a new one."""
@@ -225,77 +236,40 @@ class _Reader:
         return Watchlist(calls, version, extra), problems
 
     def call(self, index: int, raw: dict[str, Any], seen: dict[str, int]) -> Call | None:
+        """One [[calls]] table, checked by the rules of domain.fields."""
+        # imported here: a watchlist read from the cache (`upcoming`) needs no rules
+        from fundwatch.domain.fields import check_id, read_call
+
         before = len(self.problems)
-        title = raw.get("title")
-        if not isinstance(title, str) or not title.strip():
-            self.problem(index, "title", "call has no title", hint='add title = "..."')
-            title = ""
         call_id = raw.get("id")
+        name = f"call '{call_id}'" if isinstance(call_id, str) else f"call {index + 1}"
         if call_id is None:
-            call_id = unique_id(slugify(title), _Taken(seen, self.explicit), self.counters)
-        elif not isinstance(call_id, str) or not ID_PATTERN.fullmatch(call_id):
+            title = raw.get("title")
+            base = slugify(title) if isinstance(title, str) else "call"
+            call_id = unique_id(base, _Taken(seen, self.explicit), self.counters)
+            name = f"call '{call_id}'"
+        else:
+            try:
+                check_id(call_id)
+            except BadValue as exc:
+                self.problem(index, "id", f"{name}: {exc.message}", exc.hint)
+                call_id = f"#{index + 1}"
+            else:
+                if call_id in seen:
+                    self.problem(
+                        index, "id", f"id '{call_id}' is used twice", hint="ids must be unique"
+                    )
+        if "deadline" in raw and "deadlines" in raw:
             self.problem(
                 index,
-                "id",
-                f"id {call_id!r} is not a slug",
-                hint="use letters, digits, '-', '_' and '.', such as eic-accelerator-2026",
+                "deadlines",
+                f"{name}: has both 'deadline' and 'deadlines'",
+                hint="keep one of them",
             )
-            call_id = f"#{index + 1}"
-        elif call_id in seen:
-            self.problem(index, "id", f"id '{call_id}' is used twice", hint="ids must be unique")
-        name = f"call '{call_id}'"
-
-        tz = raw.get("timezone", DEFAULT_ZONE)
-        try:
-            if not isinstance(tz, str):
-                raise BadValue(f"timezone must be a string, not {tz!r}")
-            zone(tz)
-        except BadValue as exc:
-            self.problem(index, "timezone", f"{name}: {exc.message}", exc.hint)
-            tz = DEFAULT_ZONE
-
-        fields: dict[str, Any] = {}
-        for key in ("programme", "identifier", "url", "notes"):
-            value = raw.get(key)
-            if value is not None and not isinstance(value, str):
-                self.problem(index, key, f"{name}: {key} must be a string")
-            elif value:
-                fields[key] = value
-        state = raw.get("state", "watching")
-        if state not in STATES:
-            self.problem(
-                index,
-                "state",
-                f"{name}: unknown state {state!r}",
-                hint="one of " + ", ".join(STATES),
-            )
-            state = "watching"
-        tags = raw.get("tags", [])
-        if isinstance(tags, str):
-            tags = [tags]
-        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            self.problem(index, "tags", f"{name}: tags must be a list of strings")
-            tags = []
-        budget = raw.get("budget")
-        if budget is not None and (
-            isinstance(budget, bool) or not isinstance(budget, int | float | str)
-        ):
-            self.problem(index, "budget", f"{name}: budget must be a number or a string")
-            budget = None
-        elif isinstance(budget, float) and not math.isfinite(budget):
-            # nan and inf are TOML, but no budget; JSON output would not be JSON
-            self.problem(index, "budget", f"{name}: budget must be a finite number")
-            budget = None
-
-        opens = None
-        if raw.get("opens") is not None:
-            opens = self.when(index, "opens", raw["opens"], tz, f"{name}: opens")
-
-        deadlines = self.deadlines(index, raw, tz, name)
-        if len(self.problems) > before:
-            return None
         book = raw.get("calendar", {})
-        sequence, modified, fingerprint = book.get("sequence", 0), book.get("modified"), None
+        sequence, modified, fingerprint = None, None, None
+        if isinstance(book, dict):
+            sequence, modified = book.get("sequence", 0), book.get("modified")
         if (
             not isinstance(book, dict)
             or not isinstance(sequence, int)
@@ -312,107 +286,28 @@ class _Reader:
             modified = modified.astimezone(UTC) if modified.tzinfo else modified.replace(tzinfo=UTC)
         if isinstance(book.get("fingerprint"), str):
             fingerprint = book["fingerprint"]
-        extra = {k: v for k, v in raw.items() if k not in CALL_KEYS}
-        return Call(
+        fields = {k: raw.get(k) for k in CALL_KEYS if k not in ("deadline", "calendar")}
+        fields["id"] = call_id if not call_id.startswith("#") else None  # told above
+        fields["deadlines"] = raw["deadline"] if "deadline" in raw else raw.get("deadlines")
+        call, problems = read_call(
+            fields,
+            keep_extra=True,
+            web_only=False,  # a watchlist's odd link is a warning of `check`, not an error
             sequence=sequence,
             modified=modified,
             fingerprint=fingerprint,
-            id=call_id,
-            title=title,
-            deadlines=deadlines,
-            opens=opens,
-            timezone=tz,
-            tags=tuple(tags),
-            budget=budget,
-            state=state,
-            extra=extra,
-            **fields,
+            extra={k: v for k, v in raw.items() if k not in CALL_KEYS},
         )
-
-    def deadlines(
-        self, index: int, raw: dict[str, Any], tz: str, name: str
-    ) -> tuple[Deadline, ...]:
-        if "deadline" in raw and "deadlines" in raw:
-            self.problem(
-                index,
-                "deadlines",
-                f"{name}: has both 'deadline' and 'deadlines'",
-                hint="keep one of them",
+        for p in problems:
+            key = (
+                ("deadline" if "deadline" in raw else "deadlines")
+                if p.field == "deadlines"
+                else p.field
             )
-            return ()
-        if "deadline" in raw:
-            items: list[Any] = [raw["deadline"]]
-            key = "deadline"
-        else:
-            items = raw.get("deadlines", [])
-            key = "deadlines"
-            if not isinstance(items, list):
-                items = [items]
-        if not items:
-            self.problem(
-                index, None, f"{name} has no deadline", hint="add deadline = 2026-01-20T17:00:00"
-            )
-            return ()
-        out: list[Deadline] = []
-        for n, item in enumerate(items, 1):
-            where = f"{name}: deadline {n}" if len(items) > 1 else f"{name}: deadline"
-            if isinstance(item, dict):
-                d_tz = item.get("timezone", tz)
-                try:
-                    if not isinstance(d_tz, str):
-                        raise BadValue(f"timezone must be a string, not {d_tz!r}")
-                    zone(d_tz)
-                except BadValue as exc:
-                    self.problem(index, key, f"{where}: {exc.message}", exc.hint)
-                    continue
-                label = item.get("label")
-                if label is not None and not isinstance(label, str):
-                    self.problem(index, key, f"{where}: label must be a string")
-                    continue
-                if "at" not in item:
-                    self.problem(
-                        index,
-                        key,
-                        f"{where} has no 'at'",
-                        hint='write { at = 2026-01-20T17:00:00, label = "..." }',
-                    )
-                    continue
-                at = self.when(index, key, item["at"], d_tz, where)
-                extra = {k: v for k, v in item.items() if k not in DEADLINE_KEYS}
-                if at is not None:
-                    out.append(Deadline(at, d_tz, label or None, extra))
-            else:
-                at = self.when(index, key, item, tz, where)
-                if at is not None:
-                    out.append(Deadline(at, tz))
-        return sort_deadlines(out)
-
-    def when(self, index: int, key: str, value: Any, tz: str, where: str) -> When | None:
-        try:
-            return to_when(value, tz)
-        except BadValue as exc:
-            self.problem(index, key, f"{where}: {exc.message}", exc.hint)
+            self.problem(index, key, f"{name}: {p.text()}", p.hint)
+        if len(self.problems) > before:
             return None
-
-
-def to_when(value: Any, tz: str) -> When:
-    """A TOML value (date, local or offset date-time, or a typed string) as a local When."""
-    from fundwatch.domain.timeutil import check_exists, check_year
-
-    if isinstance(value, datetime):
-        check_year(value)
-        if value.tzinfo is None:
-            check_exists(value, tz)
-            return value
-        return value.astimezone(zone(tz)).replace(tzinfo=None)
-    if isinstance(value, date):
-        check_year(value)
-        return value
-    if isinstance(value, str):
-        return parse_when(value, tz)
-    if isinstance(value, time):
-        raise BadValue(f"{value} is a time without a date")
-    raise BadValue(f"{value!r} is not a date")
+        return call
 
 
 def parse_or_raise(text: str, path: Path) -> Watchlist:
@@ -426,6 +321,8 @@ def parse_or_raise(text: str, path: Path) -> Watchlist:
 
 def doubts(watchlist: Watchlist) -> list[str]:
     """Things that are valid but probably not meant: `check` prints them as warnings."""
+    from fundwatch.domain.fields import url_problem
+
     notes = []
     owners: dict[str, str] = {}
     for call in watchlist.calls:
@@ -433,8 +330,8 @@ def doubts(watchlist: Watchlist) -> list[str]:
             other = owners.setdefault(call.identifier, call.id)
             if other != call.id:
                 notes.append(f"calls '{other}' and '{call.id}' share identifier {call.identifier}")
-        if call.url and not call.url.startswith(("https://", "http://")):
-            notes.append(f"call '{call.id}': url {call.url!r} is not a web address")
+        if call.url and url_problem(call.url):
+            notes.append(f"call '{call.id}': {url_problem(call.url)}")
         if call.opens is not None and call.deadlines:
             first = call.deadlines[0].at
             opens = call.opens
@@ -471,7 +368,9 @@ def call_to_dict(call: Call) -> dict[str, Any]:
         out["opens"] = call.opens
     out["timezone"] = call.timezone
     ds = call.deadlines
-    if len(ds) == 1 and not ds[0].label and ds[0].timezone == call.timezone and not ds[0].extra:
+    if not ds:
+        pass  # no deadline yet (TBC)
+    elif len(ds) == 1 and not ds[0].label and ds[0].timezone == call.timezone and not ds[0].extra:
         out["deadline"] = ds[0].at
     else:
         out["deadlines"] = [_deadline_to_dict(d, call.timezone) for d in ds]

@@ -105,11 +105,32 @@ def regular_file(path: Path) -> bool:
     )
 
 
+def check_writable(path: Path) -> None:
+    """A watchlist made read-only (no write bit, or none for this user) is not replaced:
+    an atomic write renames a new file over it, which the folder alone would allow,
+    even for root."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return  # none yet, or unreadable: reading it says so
+    if not st.st_mode & 0o222:
+        raise WatchlistError(
+            f"{path} is read-only", hint="make it writable (chmod u+w) to change it"
+        )
+    if not os.access(path, os.W_OK):
+        owner = _owner_name(st.st_uid)
+        raise WatchlistError(
+            f"{path} is read-only for you (it is {owner}'s)",
+            hint=f"ask {owner} to make the change or the file group-writable (chmod g+w)",
+        )
+
+
 def read_text(path: Path) -> str:
     try:
         path = resolve(path)
         regular_file(path)
-        return path.read_bytes().decode("utf-8")
+        # a byte-order mark (Notepad writes one) is no part of the text
+        return path.read_bytes().decode("utf-8").removeprefix("\ufeff")
     except FileNotFoundError:
         raise WatchlistError(
             f"no watchlist at {path}",
@@ -220,10 +241,16 @@ def write_output(path: Path, data: bytes) -> None:
     """An export's output: atomically to a file, replaced by its name (a symbolic link
     there is replaced, not followed); straight into a device or a pipe (``-o
     /dev/stdout``, a FIFO), which must not be replaced by a file, reached through a
-    link only when ``trusted_link``."""
+    link only when ``trusted_link``. The folder must exist: a mistyped one is not made."""
     import stat
 
     target = Path(os.path.abspath(path))
+    folder = target.parent
+    if not folder.is_dir():  # a mistyped folder is not made
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise WatchlistError(
+            f"cannot write {path}: {folder} {what}", hint="create the folder first, or fix -o"
+        )
     special = False
     with suppress(OSError):
         st = os.lstat(target)
@@ -326,6 +353,7 @@ def commit(path: Path, old: bytes | None, new: bytes) -> bool:
         return False
     path = resolve(path)
     if old is not None:
+        check_writable(path)
         # the backup has the watchlist's owner, group and mode: no more readable than it
         like = os.stat(path)
         atomic_write(backup_path(path), old, like=like)

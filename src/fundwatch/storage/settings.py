@@ -181,6 +181,19 @@ def load_settings(path: Path | None = None) -> Settings:
     )
 
 
+def unknown_keys(settings: Settings) -> list[str]:
+    """One line per key of the settings file that fundwatch does not know, naming the
+    known key it most likely meant (`webhok` -> `webhook`); the caller names the file."""
+    import difflib
+
+    lines = []
+    for key in settings.unknown:
+        close = difflib.get_close_matches(key, list(KNOWN), n=1, cutoff=0.6)
+        guess = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(KNOWN)
+        lines.append(f"unknown setting '{key}', ignored ({guess})")
+    return lines
+
+
 def _zone(value: Any, key: str) -> str:
     zone(_text(value, key))
     return str(value)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fundwatch.storage.codec import Watchlist, dumps, parse_or_raise
 from fundwatch.storage.files import (
+    check_writable,
     commit,
     locked,
     read_text,
@@ -52,6 +53,7 @@ def transaction(path: Path, create: bool = False) -> Iterator[Watchlist]:
         watchlist = Watchlist()
         if regular_file(path) or not create:
             text = read_text(path)
+            check_writable(path)  # at the door: nothing is done that cannot be written
             old = text.encode("utf-8")
             watchlist = parse_or_raise(text, path)
         before = dumps(watchlist) if old is not None else None

@@ -54,7 +54,8 @@ def import_(
 
     A call already on the watchlist (same identifier, else same calendar UID
     or id, else same title and first deadline) is updated, not added again;
-    its state, notes and tags stay yours.
+    its state, notes and tags stay yours. An import adds and updates deadlines
+    and removes none, whatever the source leaves out (only sync does).
     """
     from fundwatch.importers import merge, reader
     from fundwatch.importers.source import read_source

@@ -395,11 +395,8 @@ def topic_record(topic: Topic, clock: Clock) -> dict[str, Any]:
     }
 
 
-SEARCH_CSV = ("identifier", "title", "status", "next_deadline", "days_left", "url", "opens",
-              "programme", "deadlines", "budget")  # fmt: skip
-
-
 def topics_csv(topics: Sequence[Topic], clock: Clock) -> str:
+    from fundwatch.output.presentation import SEARCH_CSV
     from fundwatch.output.tables import to_csv
 
     rows = []
@@ -413,6 +410,7 @@ def topics_csv(topics: Sequence[Topic], clock: Clock) -> str:
 
 
 def topics_grid(topics: Sequence[Topic], clock: Clock) -> Grid:
+    from fundwatch.output.presentation import shown_deadline
     from fundwatch.output.tables import Grid, days_text, when_text, zone_caption
 
     grid = Grid(
@@ -425,8 +423,7 @@ def topics_grid(topics: Sequence[Topic], clock: Clock) -> Grid:
     for topic in topics:
         status = topic.status(clock)
         nxt = topic.next_deadline(clock)
-        # a closed topic shows the deadline it closed on
-        shown = nxt or (topic.deadlines[-1] if topic.deadlines else None)
+        shown = shown_deadline(nxt, topic.deadlines)
         when = ""
         if shown is not None:
             when = when_text(shown, clock) + (f" [{shown.label}]" if shown.label else "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from fundwatch.domain.discovery import Found
     from fundwatch.domain.reminder import Reminder
     from fundwatch.domain.timeutil import Clock, Duration
+    from fundwatch.publishing.mail import Server
     from fundwatch.storage.codec import Watchlist
 
 
@@ -59,17 +60,20 @@ def remind(
         str, typer.Option("--within", metavar="DUR", help="Window from today: 14d, 3w, 1m.")
     ] = "14d",
     fmt: Annotated[
-        RemindFormat,
+        RemindFormat | None,
         option(
             Opt(
                 ("--format",),
                 "format",
-                "Output format (table: text when not on a terminal).",
+                "Output format (default table: text when not on a terminal).",
                 choices=RemindFormat,
+                show_default=False,
             )
         ),
-    ] = RemindFormat.table,
-    post: Annotated[bool, typer.Option("--post", help="Send it to a chat webhook.")] = False,
+    ] = None,
+    post: Annotated[
+        bool, typer.Option("--post", help="Send it to a chat webhook (implied by --webhook).")
+    ] = False,
     webhook: Annotated[
         str | None,
         typer.Option(
@@ -124,6 +128,15 @@ def remind(
     from fundwatch.output import report
 
     span = parse_option_duration(within, "--within")
+    if post or webhook is not None:  # a webhook given is one to post to
+        if fmt is not None:
+            raise UsageProblem(
+                f"{'--post' if post else '--webhook'} posts in the chat's own format: "
+                f"--format {fmt.value} cannot go with it",
+                hint="--post-format chooses the chat kind; without --post, --format prints",
+            )
+        post = True
+    fmt = fmt or RemindFormat.table
     # the webhook is checked first, so that a wrong one shows in an empty week too
     if webhook is not None and webhook_file is not None:
         raise UsageProblem("give --webhook or --webhook-file, not both")
@@ -229,7 +242,7 @@ def _post(reminder: Reminder, url: str, kind: str) -> None:
         sys.stderr.write(f"Posted to {net.host(url)} ({kind}, {sent} message{'s' * (sent > 1)}).\n")
 
 
-def _mailing(session: Session, to: str) -> tuple[list[str], tuple[str, str], Any]:
+def _mailing(session: Session, to: str) -> tuple[list[str], tuple[str, str], Server]:
     """The recipients, the sender and the SMTP server, checked before anything is sent
     (so that a mistake shows in an empty week too)."""
     from fundwatch.publishing import mail
@@ -238,7 +251,7 @@ def _mailing(session: Session, to: str) -> tuple[list[str], tuple[str, str], Any
     return mail.recipients(to), mail.sender(settings), mail.server(settings)
 
 
-def _mail(reminder: Reminder, to: list[str], sender: tuple[str, str], server: Any) -> None:
+def _mail(reminder: Reminder, to: list[str], sender: tuple[str, str], server: Server) -> None:
     from fundwatch.output import report
     from fundwatch.publishing import mail
 

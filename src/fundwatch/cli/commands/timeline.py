@@ -80,7 +80,7 @@ def timeline(
     terminal = is_terminal()
     if not picture.rows:
         if terminal:
-            sys.stderr.write(f"No call has a date between {picture.span_text()}.\n")
+            sys.stderr.write(f"No call has a date between {picture.span_text(' and ')}.\n")
         return
     width = shutil.get_terminal_size((80, 24)).columns
     if terminal and not os.environ.get("NO_COLOR"):

@@ -27,7 +27,14 @@ if TYPE_CHECKING:
 FormatOpt = Annotated[Format, option(options.FORMAT)]
 WithinOpt = Annotated[str, option(options.WITHIN)]
 AllOpt = Annotated[bool, option(options.ALL)]
-IdArg = Annotated[str, typer.Argument(metavar="ID", help="The call's id (see `fundwatch list`).")]
+IdArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID",
+        help="The call's id (see `fundwatch list`), its official identifier, or the start "
+        "of its id.",
+    ),
+]
 
 
 # --- creating and changing calls ---------------------------------------------------------
@@ -139,12 +146,13 @@ def add(
     notes: NotesOpt = None,
     state: StateOpt = None,
 ) -> None:
-    """Add a call (creating the watchlist if there is none); prints its id."""
+    """Add a call (creating the watchlist if there is none); prints its id.
+
+    Without --deadline (or with --deadline TBC) the call has no deadline yet: it is
+    forthcoming until its opening date and shows TBC."""
     from fundwatch.domain.fields import new_call
     from fundwatch.storage import store
 
-    if not deadline:
-        raise UsageProblem("add needs at least one --deadline, such as --deadline 26/11/2025")
     given = _input(
         title=title, deadlines=deadline, opens=opens, id=id, programme=programme,
         identifier=identifier, url=url, tags=tag, timezone=timezone, budget=budget,
@@ -154,8 +162,22 @@ def add(
     with store.transaction(session.path, create=True) as watchlist:
         now = session.clock.now
         call = new_call(given, watchlist.ids(), settings.timezone, settings.deadline_time, now)
+        _identifier_free(call.identifier, watchlist.calls)
         watchlist.calls.append(call)
     out(call.id + "\n")
+
+
+def _identifier_free(identifier: str | None, calls: list[Any], mine: str | None = None) -> None:
+    """One call per official identifier: a second one is a mistake (`edit` the first)."""
+    if not identifier:
+        return
+    folded = identifier.casefold()
+    for other in calls:
+        if other.id != mine and other.identifier and other.identifier.casefold() == folded:
+            raise FundwatchError(
+                f"{other.identifier} is already on the watchlist as {other.id}",
+                hint=f"change that call with `fundwatch edit {other.id} ...`",
+            )
 
 
 @command(
@@ -163,6 +185,7 @@ def add(
         "fundwatch edit soil-living-labs --state preparing",
         'fundwatch edit soil-living-labs --deadline 2026-02-01 --notes ""',
         "fundwatch edit soil-living-labs --id soil-labs",
+        'fundwatch edit eic-acc --set-deadline "Cut-off 2=11/03/2027 17:00"',
     ]
 )
 def edit(
@@ -180,9 +203,31 @@ def edit(
     budget: BudgetOpt = None,
     notes: NotesOpt = None,
     state: StateOpt = None,
+    set_deadline: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set-deadline",
+            metavar="LABEL=WHEN",
+            help="Change the deadline with that label, or add it; the others stay. Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    drop_deadline: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--drop-deadline",
+            metavar="LABEL",
+            help="Remove the deadline with that label (or on that date). Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Change a call's fields; --deadline and --tag replace the old ones, '' clears a field."""
-    from fundwatch.domain.fields import edited_call
+    """Change a call's fields; --deadline and --tag replace the old ones, '' clears a field.
+
+    --set-deadline and --drop-deadline change one deadline and leave the others.
+    """
+    from fundwatch.domain import edits
+    from fundwatch.domain.fields import check_opening, edited_call, restamp
     from fundwatch.storage import store
 
     given = _input(
@@ -190,36 +235,78 @@ def edit(
         identifier=identifier, url=url, tags=tag, timezone=timezone, budget=budget,
         notes=notes, state=state,
     )  # fmt: skip
+    default_time = session.settings.deadline_time
+    lines: list[str] = []
     with store.transaction(session.path) as watchlist:
-        call = watchlist.get(call_id)
+        call = watchlist.find(call_id)
         taken = watchlist.ids() - {call.id}
-        now = session.clock.now
-        new, changed = edited_call(call, given, taken, session.settings.deadline_time, now)
+        new, changed = edited_call(call, given, taken, default_time)
+        if "identifier" in changed:
+            _identifier_free(new.identifier, watchlist.calls, mine=call.id)
+        if given.deadlines:
+            lines += edits.changes(call.deadlines, new.deadlines)
+        for text in set_deadline or ():
+            new, said = edits.set_deadline(new, text, default_time)
+            lines += said
+        for label in drop_deadline or ():
+            new, said = edits.drop_deadline(new, label)
+            lines += said
+        if new.deadlines != call.deadlines or new.opens != call.opens:
+            check_opening(new)
+        if new.deadlines != call.deadlines and "deadlines" not in changed:
+            changed.append("deadlines")
+        if changed:
+            new = restamp(new, session.clock.now)
         watchlist.put(new, old_id=call.id)
     if changed:
         out(f"Updated {new.id}: {', '.join(changed)}.\n")
+        out("".join(f"  {line}\n" for line in lines))
+        if given.deadlines and any(line.startswith("removed ") for line in lines):
+            sys.stderr.write(
+                "note: --deadline replaces every deadline; --set-deadline LABEL=WHEN changes "
+                "one, --drop-deadline LABEL removes one\n"
+            )
     else:
         out(f"Nothing to change in {new.id}.\n")
 
 
-@command(example=["fundwatch remove soil-living-labs", "fundwatch remove soil-living-labs --yes"])
+@command(
+    example=[
+        "fundwatch remove soil-living-labs",
+        "fundwatch remove soil-living-labs eic-acc --yes",
+    ]
+)
 def remove(
     session: Session,
-    call_id: IdArg,
+    call_ids: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="ID...",
+            help="The calls' ids, official identifiers, or the starts of their ids.",
+        ),
+    ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Remove a call."""
+    """Remove one or more calls."""
     from fundwatch.storage import store
 
-    call = session.load().get(call_id)
+    loaded = session.load()
+    calls = list({c.id: c for c in (loaded.find(key) for key in call_ids)}.values())
     if not yes:
+        names = ", ".join(c.id for c in calls)
         if not sys.stdin.isatty():
-            raise UsageProblem(f"not removing '{call_id}' without --yes (no terminal to ask on)")
-        if not typer.confirm(f"Remove '{call.title}' ({call.id})?", default=False):
+            raise UsageProblem(f"not removing {names} without --yes (no terminal to ask on)")
+        question = (
+            f"Remove '{calls[0].title}' ({calls[0].id})?"
+            if len(calls) == 1
+            else f"Remove {len(calls)} calls ({names})?"
+        )
+        if not typer.confirm(question, default=False):
             raise FundwatchError("nothing removed")
     with store.transaction(session.path) as watchlist:
-        watchlist.remove(call_id)
-    out(f"Removed {call_id}.\n")
+        for call in calls:
+            watchlist.remove(call.id)
+    out("".join(f"Removed {call.id}.\n" for call in calls))
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -232,7 +319,7 @@ def show(session: Session, call_id: IdArg, fmt: FormatOpt = Format.table) -> Non
     """One call: every field, every deadline with days left."""
     from fundwatch.output import tables
 
-    call, clock = session.load().get(call_id), session.clock
+    call, clock = session.load().find(call_id), session.clock
     if fmt is Format.json:
         out(tables.to_json(tables.call_record(call, clock)))
         return
@@ -277,9 +364,12 @@ def call_fields(call: Any, clock: Any) -> list[tuple[str, str]]:
 
 
 def deadlines_grid(call: Any, clock: Any) -> Grid:
+    from fundwatch.output.presentation import NOT_YET
     from fundwatch.output.tables import days_text, when_text, zone_caption
 
     grid = Grid(["Deadline", "Left", "Stage"], right=frozenset({1}), caption=zone_caption(clock))
+    if not call.deadlines:
+        grid.add([NOT_YET, "", ""], None, call.url)  # no deadline yet
     for d in call.deadlines:
         days = d.days_left(clock)
         left = "passed" if d.passed(clock) else days_text(days)
@@ -336,6 +426,10 @@ def check(session: Session) -> None:
     notes = codec.doubts(watchlist)
     for note in notes:
         out(f"{path}: warning: {note}\n")
+    from fundwatch.storage.settings import unknown_keys
+
+    for line in unknown_keys(session.settings):
+        out(f"{session.settings.path}: warning: {line}\n")
     deadlines = sum(len(c.deadlines) for c in watchlist.calls)
     out(f"{path}: {len(watchlist.calls)} calls, {deadlines} deadlines, no problems.\n")
 
@@ -373,6 +467,10 @@ def config(session: Session, fmt: FormatOpt = Format.table) -> None:
         file_source = "$FUNDWATCH_FILE"
     else:
         file_source = "default"
+    from fundwatch.storage.settings import unknown_keys
+
+    for line in unknown_keys(s):
+        sys.stderr.write(f"warning: {s.path}: {line}\n")
     clock = session.clock
     rows: list[tuple[str, Any, str]] = [
         ("watchlist", str(path), file_source + ("" if path.exists() else ", not created yet")),
