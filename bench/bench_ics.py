@@ -36,7 +36,8 @@ def naive_calendar(calls, clock, options) -> bytes:  # type: ignore[no-untyped-d
     cal.add("prodid", "-//fundwatch//bench//EN")
     cal.add("version", "2.0")
     for call in calls:
-        for event, lead in ics._events(call, clock, options):
+        bases = [f"{call.stem}/{part}" for part in ics._parts(call)]
+        for event, lead, *_ in ics._events(call, clock, options, bases):
             whole = Event()
             for name, _value in event.property_items(recursive=False)[1:-1]:
                 whole.add(name, event.decoded(name) if name != "CATEGORIES" else list(call.tags))

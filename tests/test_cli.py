@@ -594,6 +594,7 @@ def test_config_shows_paths_and_only_the_webhook_host(fw, fw_env, tmp_path):
         "webhook": "hooks.slack.com",
         "alarms": ["14d", "3d", "1d"],
         "milestones": [],
+        "calendar_name": "Funding deadlines",
         "mail_from": None,
         "smtp_host": None,
         "smtp_port": None,

@@ -632,10 +632,11 @@ def test_alarms_from_settings_options_and_profiles(run, fw_env, sample):
         assert re.search(r"Google.*ignores.*(reminders|alarms)", e.description), e.description
     for e in default.events:
         assert "Google" not in e.description
-    # the profile changes alarms and that note only
-    assert [e._replace(alarms=(), description=None) for e in google.events] == [
-        e._replace(alarms=(), description=None) for e in default.events
+    # the profile changes alarms and that note only (and SEQUENCE: the alarms changed)
+    assert [e._replace(alarms=(), description=None, sequence=0) for e in google.events] == [
+        e._replace(alarms=(), description=None, sequence=0) for e in default.events
     ]
+    assert all(g.sequence > d.sequence for g, d in zip(google.events, default.events, strict=True))
 
     config = Path(fw_env["FUNDWATCH_CONFIG"])
     config.write_text('alarms = ["2w", "2d"]\n', encoding="utf-8")

@@ -25,6 +25,7 @@ def application() -> typer.Typer:
         export,
         imports,
         portal,
+        publish,
         remind,
         sync,
         timeline,

@@ -473,6 +473,8 @@ def edited_call(
     changed = [k for k, v in changes.items() if getattr(call, k) != v]
     if not changed:
         return call, []  # nothing to write, not even bookkeeping
+    if "id" in changed:  # its events keep their UIDs (Call.stem)
+        changes["uid"] = call.stem if call.stem != changes["id"] else None
     new = call.replace(**changes)
     return (restamp(new, now) if now is not None else new), changed
 

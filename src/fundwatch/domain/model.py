@@ -199,10 +199,10 @@ class Call(Record):
 
     __slots__ = ("budget", "deadlines", "extra", "fingerprint", "id", "identifier", "modified",
                  "notes", "opens", "programme", "sequence", "state", "tags", "timezone",
-                 "title", "url")  # fmt: skip
+                 "title", "uid", "url")  # fmt: skip
     _fields = ("id", "title", "deadlines", "programme", "identifier", "url", "opens",
                "timezone", "tags", "budget", "notes", "state", "extra", "sequence",
-               "modified", "fingerprint")  # fmt: skip
+               "modified", "fingerprint", "uid")  # fmt: skip
     id: str
     title: str
     deadlines: tuple[Deadline, ...]
@@ -222,6 +222,9 @@ class Call(Record):
     sequence: int
     modified: datetime | None
     fingerprint: str | None
+    # the stem of its events' UIDs when it is no longer the id (`edit --id` keeps the old
+    # one, so that calendars update the events instead of adding copies)
+    uid: str | None
 
     def __init__(
         self,
@@ -241,6 +244,7 @@ class Call(Record):
         sequence: int = 0,
         modified: datetime | None = None,
         fingerprint: str | None = None,
+        uid: str | None = None,
     ) -> None:
         self.id = id
         self.title = lf(title)
@@ -258,6 +262,12 @@ class Call(Record):
         self.sequence = sequence
         self.modified = modified
         self.fingerprint = fingerprint
+        self.uid = uid
+
+    @property
+    def stem(self) -> str:
+        """What its events' UIDs start with: the id it had when first recorded."""
+        return self.uid or self.id
 
     def calendar_fingerprint(self) -> str:
         """A digest of everything the call's calendar events show (not its state)."""

@@ -128,7 +128,7 @@ def read_toml(text: str, name: str) -> list[Incoming]:
     raise_all(name, lines)
     return [
         Incoming(
-            c.replace(sequence=0, modified=None, fingerprint=None),
+            c.replace(sequence=0, modified=None, fingerprint=None, uid=None),
             explicit_id=True,
             uid=c.extra.get("uid") if isinstance(c.extra.get("uid"), str) else None,
             where=f"{name}: call '{c.id}'",

@@ -19,7 +19,7 @@ differ (UID, SUMMARY, DTSTART, DTEND, DESCRIPTION) are built for each event.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -27,6 +27,9 @@ from fundwatch import __version__
 from fundwatch.domain.errors import BadValue
 from fundwatch.domain.model import Call, Deadline, stable_slug
 from fundwatch.domain.timeutil import Clock, Duration, city, human, parse_option_duration
+from fundwatch.output.ledger import Entry, Ledger, stamp_text, start_text
+from fundwatch.output.ledger import stamp as stamp_of
+from fundwatch.output.ledger import when as when_of
 
 if TYPE_CHECKING:
     from icalendar import Event
@@ -73,34 +76,267 @@ class Options(NamedTuple):
     profile: str = "generic"
     milestones: tuple[Milestone, ...] = ()
     name: str = "EU funding deadlines"
+    refresh: timedelta | None = None  # REFRESH-INTERVAL and X-PUBLISHED-TTL of a feed
+    stable: bool = False  # DTSTAMP: each event's last change, not now (a published feed)
+
+
+class Item(NamedTuple):
+    """One event as it goes out: its UID, its VEVENT (BEGIN to END), whether it is a
+    cancellation, and the call it belongs to (None for a call no longer there)."""
+
+    uid: str
+    data: bytes
+    cancelled: bool
+    call: Call | None
 
 
 def calendar(calls: Iterable[Call], clock: Clock, options: Options) -> bytes:
     """The whole calendar, CRLF line endings, lines folded at 75 octets."""
-    from icalendar import Calendar
+    return document(build(calls, clock, options), options)
+
+
+def head(options: Options, method: bool = True) -> tuple[bytes, bytes]:
+    """The calendar's lines before its components, and its last line. CalDAV resources
+    carry no METHOD (RFC 4791 4.1); a published feed says how often to look again."""
+    from icalendar import Calendar, vDuration
 
     cal = Calendar()
     cal.add("prodid", f"-//fundwatch//fundwatch {__version__}//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
+    if method:
+        cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", options.name)
     cal.add("name", options.name)
-    head = cal.to_ical()
+    if options.refresh is not None and method:
+        cal.add("refresh-interval", options.refresh, parameters={"VALUE": "DURATION"})
+        cal.add("x-published-ttl", vDuration(options.refresh))
+    text = bytes(cal.to_ical())
     end = b"END:VCALENDAR\r\n"
-    assert head.endswith(end)
-    alarms: dict[tuple[int, str, bool], bytes] = {}  # serialised VALARMs, as needed
-    # DTSTAMP is "now": with --as-of, that day (an export is then reproducible)
-    common = _lines(dtstamp=clock.now_utc.replace(microsecond=0), transp="TRANSPARENT")
-    parts = [head[: -len(end)]]
-    for call in calls:
-        shared = common + _call_lines(call)
-        for event, lead in _events(call, clock, options):
-            parts.append(_assemble(event, shared, alarms, lead))
+    assert text.endswith(end)
+    return text[: -len(end)], end
+
+
+def document(items: Iterable[Item], options: Options) -> bytes:
+    start, end = head(options)
+    parts = [start, *(item.data for item in items)]
     if len(parts) == 1:
         parts.append(_placeholder())
     parts.append(end)
     return b"".join(parts)
+
+
+def resource(item: Item, options: Options) -> bytes:
+    """One event as a calendar of its own (a CalDAV resource)."""
+    start, end = head(options, method=False)
+    return start + item.data + end
+
+
+def build(
+    calls: Iterable[Call],
+    clock: Clock,
+    options: Options,
+    ledger: Ledger | None = None,
+    everything: Sequence[Call] = (),
+    live: Callable[[Call], bool] | None = None,
+    matches: Callable[[Call], bool] | None = None,
+) -> list[Item]:
+    """The events of ``calls``, each with its VALARMs.
+
+    With a ``ledger`` (the watchlist's calendar bookkeeping), UIDs and SEQUENCEs follow
+    it and it is brought up to date: ``everything`` is the whole watchlist, ``live``
+    says whose events are still wanted (their absence from ``calls`` is a filter's
+    doing, not a cancellation); an event recorded before that no call makes any more is
+    cancelled, and goes out as such when its call is gone or ``matches``."""
+    alarms: dict[tuple[int, str, bool], bytes] = {}  # serialised VALARMs, as needed
+    now = clock.now_utc.replace(microsecond=0)
+    transp = _lines(transp="TRANSPARENT")
+    stamps: dict[datetime, bytes] = {}
+    sequences: dict[int, bytes] = {}
+
+    def stamp(when: datetime) -> bytes:
+        if when not in stamps:
+            stamps[when] = _lines(dtstamp=when)
+        return stamps[when]
+
+    def sequence(n: int) -> bytes:
+        if n not in sequences:
+            sequences[n] = _lines(sequence=n)
+        return sequences[n]
+
+    # DTSTAMP is "now": with --as-of, that day (an export is then reproducible); a
+    # published feed has each event's last change instead, so that it stays the same
+    items: list[Item] = []
+    chosen = list(calls)
+    resolved: dict[int, list[str]] = {}
+    if ledger is not None:
+        produced: set[str] = set()
+        index: dict[str, list[str]] = {}  # the recorded UIDs by stem
+        for recorded in ledger.entries:
+            index.setdefault(recorded.split("/", 1)[0], []).append(recorded)
+        for call in everything:
+            if live is None or live(call):
+                bases = _resolve(call, ledger, index.get(call.stem, []))
+                resolved[id(call)] = bases
+                produced.update(f"{b}@fundwatch" for b in bases)
+                produced.update(
+                    f"{b}/{stable_slug(m.name)}@fundwatch"
+                    for b in bases
+                    for m in options.milestones
+                )
+    for call in chosen:
+        rest = _call_lines(call)
+        digest_of_call = repr((call.url, call.tags)).encode()
+        bases = resolved.get(id(call)) or [f"{call.stem}/{p}" for p in _parts(call)]
+        for event, lead, event_uid, start, summary in _events(call, clock, options, bases):
+            own = bytes(event.to_ical(sorted=False))  # in the order added
+            own = own[: -len(b"END:VEVENT\r\n")]
+            blocks = []
+            for key in lead:
+                if key not in alarms:
+                    alarms[key] = _alarm(*key)
+                blocks.append(alarms[key])
+            alarm_bytes = b"".join(blocks)
+            seq, changed = call.sequence, call.modified or now
+            if ledger is not None:
+                digest = _digest(own + digest_of_call + alarm_bytes)
+                seq, changed = _record(ledger, event_uid, call, start, summary, digest, now)
+            when = changed if options.stable else now
+            data = own + stamp(when) + transp + sequence(seq) + rest + alarm_bytes
+            items.append(Item(event_uid, _restore(data + b"END:VEVENT\r\n"), False, call))
+    if ledger is not None:
+        by_stem = {c.stem: c for c in everything}
+        for event_uid in sorted(ledger.entries):
+            if event_uid in produced:
+                continue
+            entry = ledger.entries[event_uid]
+            if not entry.gone:
+                entry = entry._replace(
+                    gone=clock.today.strftime("%Y%m%d"),
+                    sequence=entry.sequence + 1,
+                    changed=stamp_text(now),
+                )
+                ledger.entries[event_uid] = entry
+            if ledger.expired(entry, clock.today):
+                del ledger.entries[event_uid]
+                continue
+            owner = by_stem.get(event_uid.split("/", 1)[0])
+            if owner is None or matches is None or matches(owner):
+                when = now if not options.stable else stamp_of(entry.changed)
+                data = _cancelled(event_uid, entry) + stamp(when) + transp
+                data += sequence(entry.sequence) + b"END:VEVENT\r\n"
+                items.append(Item(event_uid, _restore(data), True, owner))
+    return items
+
+
+def _digest(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.blake2b(data, digest_size=6).hexdigest()
+
+
+def _record(
+    ledger: Ledger,
+    event_uid: str,
+    call: Call,
+    start: date | datetime,
+    summary: str,
+    digest: str,
+    now: datetime,
+) -> tuple[int, datetime]:
+    """The event's SEQUENCE and time of last change, its record brought up to date: a
+    new event starts at its call's SEQUENCE; one that shows something new, or comes
+    back after a cancellation, goes one higher."""
+    old = ledger.entries.get(event_uid)
+    began = start_text(start)
+    if old is None:
+        seq, changed = call.sequence, call.modified or now
+    elif old.digest != digest or old.gone:
+        seq, changed = max(call.sequence, old.sequence + 1), now
+    else:
+        seq, changed = max(call.sequence, old.sequence), stamp_of(old.changed)
+    alias = old.alias if old is not None else ""
+    ledger.entries[event_uid] = Entry(
+        began, seq, digest, stamp_text(changed), "", alias, summary.replace("\n", " ")
+    )
+    return seq, changed
+
+
+def _cancelled(event_uid: str, entry: Entry) -> bytes:
+    """The VEVENT of a cancelled event, up to its shared lines."""
+    from icalendar import Event
+
+    event = Event()
+    event.add("uid", event_uid)
+    event.add("summary", _text(entry.summary))
+    start = when_of(entry.start)
+    event.add("dtstart", start)
+    if not isinstance(start, datetime):
+        event.add("dtend", start + timedelta(days=1))
+    event.add("status", "CANCELLED")
+    own = bytes(event.to_ical(sorted=False))
+    return own[: -len(b"END:VEVENT\r\n")]
+
+
+def _resolve(call: Call, ledger: Ledger, recorded: list[str]) -> list[str]:
+    """Each deadline's UID without its ``@fundwatch``: the one it was recorded under.
+
+    A deadline goes by its label's part (``stem/stage-1``); one whose label changed
+    keeps the UID recorded for it: the record notes the new part (its alias), found
+    first by the same start, else when one deadline is new and one recorded has no
+    deadline any more (``edit --deadline`` with a new label)."""
+    stem = call.stem
+    parts = _parts(call)
+    entries = ledger.entries
+    out: list[str | None] = [None] * len(parts)
+    claimed: set[str] = set()
+    for i, part in enumerate(parts):
+        full = f"{stem}/{part}@fundwatch"
+        entry = entries.get(full)
+        if entry is not None and not entry.alias:
+            out[i] = full
+            claimed.add(full)
+    if len(claimed) < len(parts):
+        by_alias = {entries[u].alias: u for u in recorded if entries[u].alias and u not in claimed}
+        for i, part in enumerate(parts):
+            if out[i] is None and part in by_alias:
+                out[i] = by_alias[part]
+                claimed.add(by_alias[part])
+    left = [i for i in range(len(parts)) if out[i] is None]
+    if left:
+        naturals = {f"{stem}/{p}@fundwatch" for p in parts}
+        candidates = [
+            u
+            for u in recorded
+            if u.count("/") == 1 and u not in claimed and u not in naturals and not entries[u].gone
+        ]
+        starts = [start_text(_start(d)) for d in call.deadlines]
+        for i in list(left):
+            for u in candidates:
+                if entries[u].start == starts[i]:
+                    out[i] = u
+                    candidates.remove(u)
+                    left.remove(i)
+                    break
+        if len(left) == 1 and len(candidates) == 1:
+            out[left[0]] = candidates[0]
+            left = []
+        for i, paired in enumerate(out):
+            if paired is not None and paired not in claimed:
+                claimed.add(paired)
+                entries[paired] = entries[paired]._replace(alias=parts[i])
+        for i in left:
+            full, n = f"{stem}/{parts[i]}@fundwatch", 1
+            while full in claimed or full in entries:  # its part stands for another now
+                n += 1
+                full = f"{stem}/{parts[i]}-{n}@fundwatch"
+            out[i] = full
+            claimed.add(full)
+    return [u.removesuffix("@fundwatch") for u in out if u is not None]
+
+
+def _start(d: Deadline) -> date | datetime:
+    return d.utc if d.utc is not None else d.at
 
 
 def _placeholder() -> bytes:
@@ -134,28 +370,12 @@ def _lines(**props: Any) -> bytes:
 
 
 def _call_lines(call: Call) -> bytes:
-    """The lines every event of one call shares."""
+    """The lines every event of one call shares (SEQUENCE is each event's own)."""
     return _lines(
-        sequence=call.sequence,
         last_modified=call.modified,
         url=_uri(call.url) if call.url else None,
         categories=[_text(t) for t in call.tags],
     )
-
-
-def _assemble(
-    event: Event, shared: bytes, alarms: dict[tuple[int, str, bool], bytes], lead: Lead
-) -> bytes:
-    """BEGIN, the event's own lines, the shared lines, its VALARMs, END."""
-    own = bytes(event.to_ical(sorted=False))  # in the order added
-    end = b"END:VEVENT\r\n"
-    assert own.endswith(end)
-    blocks = []
-    for key in lead:
-        if key not in alarms:
-            alarms[key] = _alarm(*key)
-        blocks.append(alarms[key])
-    return _restore(own[: -len(end)] + shared + b"".join(blocks) + end)
 
 
 # --- text ---
@@ -218,7 +438,7 @@ def uid(call: Call, part: str, milestone: str | None = None) -> str:
     """``<call id>/<stage>[/<milestone>]@fundwatch``: ids cannot hold '/', so no two
     events share one."""
     tail = f"/{stable_slug(milestone)}" if milestone else ""
-    return f"{call.id}/{part}{tail}@fundwatch"
+    return f"{call.stem}/{part}{tail}@fundwatch"
 
 
 # each alarm: days before the event, the milestone's name, and whether the event is all-day
@@ -229,15 +449,26 @@ def count_events(calls: Sequence[Call], options: Options) -> int:
     return sum(len(c.deadlines) for c in calls) * (1 + len(options.milestones))
 
 
-def _events(call: Call, clock: Clock, options: Options) -> Iterable[tuple[Event, Lead]]:
-    """Each deadline's event, then its milestones', with their alarms."""
-    for d, part in zip(call.deadlines, _parts(call), strict=True):
+def _events(
+    call: Call, clock: Clock, options: Options, bases: Sequence[str]
+) -> Iterable[tuple[Event, Lead, str, date | datetime, str]]:
+    """Each deadline's event, then its milestones', with their alarms, UIDs, starts and
+    summaries; ``bases`` are the deadlines' UIDs without ``@fundwatch``."""
+    for d, base in zip(call.deadlines, bases, strict=True):
         lead = [(_days_before(d, a), "", d.all_day) for a in options.alarms]
-        yield _event(call, d, clock, options, uid(call, part)), lead
+        event, summary = _event(call, d, clock, options, f"{base}@fundwatch")
+        yield event, lead, f"{base}@fundwatch", _start(d), summary
         for m in options.milestones:
             at = _shifted(d, m.before)
-            event = _event(call, d, clock, options, uid(call, part, m.name), m, at)
-            yield event, [(_days_before(d, a, at), m.name, d.all_day) for a in options.alarms]
+            event_uid = f"{base}/{stable_slug(m.name)}@fundwatch"
+            event, summary = _event(call, d, clock, options, event_uid, m, at)
+            yield (
+                event,
+                [(_days_before(d, a, at), m.name, d.all_day) for a in options.alarms],
+                event_uid,
+                at,
+                summary,
+            )
 
 
 def _event(
@@ -248,22 +479,23 @@ def _event(
     event_uid: str,
     milestone: Milestone | None = None,
     at: date | datetime | None = None,
-) -> Event:
+) -> tuple[Event, str]:
     from icalendar import Event
 
     stage = f" ({d.label})" if d.label else ""
-    event = Event()  # the lines shared with other events are added by calendar()
+    event = Event()  # the lines shared with other events are added by build()
     event.add("uid", event_uid)
     if milestone is None:
-        event.add("summary", _text(f"Deadline: {call.title}{stage}"))
+        summary = f"Deadline: {call.title}{stage}"
     else:
-        event.add("summary", _text(f"{milestone.name}: {call.title}{stage}"))
+        summary = f"{milestone.name}: {call.title}{stage}"
+    event.add("summary", _text(summary))
     start = at if at is not None else (d.utc if d.utc is not None else d.at)
     event.add("dtstart", start)
     if not isinstance(start, datetime):  # a timed one has no DTEND: it ends as it starts
         event.add("dtend", start + timedelta(days=1))
     event.add("description", _text(_description(call, d, milestone, options.profile)))
-    return event
+    return event, summary
 
 
 def _description(call: Call, d: Deadline, milestone: Milestone | None, profile: str) -> str:

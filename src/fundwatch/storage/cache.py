@@ -143,7 +143,7 @@ def _dec(value: Any) -> Any:
 # The fields as _row writes and _call reads them; another layout is not cached.
 _CALL_FIELDS = ("id", "title", "deadlines", "programme", "identifier", "url", "opens",
                 "timezone", "tags", "budget", "notes", "state", "extra", "sequence",
-                "modified", "fingerprint")  # fmt: skip
+                "modified", "fingerprint", "uid")  # fmt: skip
 _DEADLINE_FIELDS = ("at", "timezone", "label", "extra")
 
 
@@ -164,20 +164,20 @@ def _row(call: Call) -> tuple[Any, ...]:
         call.programme, call.identifier, call.url, _when(call.opens), call.timezone,
         list(call.tags), _enc(call.budget), call.notes, call.state,
         _enc(call.extra) if call.extra else None, call.sequence, _when(call.modified),
-        call.fingerprint,
+        call.fingerprint, call.uid,
     )  # fmt: skip
 
 
 def _call(row: Any) -> Call:
     (call_id, title, deadlines, programme, identifier, url, opens, tz, tags, budget, notes,
-     state, extra, sequence, modified, fingerprint) = row  # fmt: skip
+     state, extra, sequence, modified, fingerprint, uid) = row  # fmt: skip
     return Call(
         call_id, title,
         tuple(Deadline(_when_of(at), zone, label, _dec(more) if more else None)
               for at, zone, label, more in deadlines),
         programme, identifier, url, _when_of(opens) if opens else None, tz, tuple(tags),
         _dec(budget), notes, state, _dec(extra) if extra else None, sequence,
-        datetime.fromisoformat(modified) if modified else None, fingerprint,
+        datetime.fromisoformat(modified) if modified else None, fingerprint, uid,
     )  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from fundwatch.domain.errors import BadValue, NotFound, WatchlistError
-from fundwatch.domain.model import Call, Deadline, slugify, unique_id
+from fundwatch.domain.model import ID_PATTERN, Call, Deadline, slugify, unique_id
 
 FORMAT_VERSION = 1
 LOCK_TIMEOUT = 30.0
@@ -52,7 +52,9 @@ class Watchlist:
         return self.calls
 
     def ids(self) -> set[str]:
-        return {c.id for c in self.calls}
+        """The ids in use, and the UID stems that calls renamed by `edit --id` keep (a new
+        call by such an id would give its events the same UIDs)."""
+        return {c.id for c in self.calls} | {c.uid for c in self.calls if c.uid}
 
     def get(self, call_id: str) -> Call:
         for call in self.calls:
@@ -286,6 +288,13 @@ class _Reader:
             modified = modified.astimezone(UTC) if modified.tzinfo else modified.replace(tzinfo=UTC)
         if isinstance(book.get("fingerprint"), str):
             fingerprint = book["fingerprint"]
+        stem = book.get("uid")
+        if stem is not None and (not isinstance(stem, str) or not ID_PATTERN.fullmatch(stem)):
+            self.problem(
+                index, "calendar", f"{name}: calendar uid must be an id such as 'eic-2025'",
+                hint="fundwatch writes this table itself; delete the line to start again",
+            )  # fmt: skip
+            return None
         fields = {k: raw.get(k) for k in CALL_KEYS if k not in ("deadline", "calendar")}
         fields["id"] = call_id if not call_id.startswith("#") else None  # told above
         fields["deadlines"] = raw["deadline"] if "deadline" in raw else raw.get("deadlines")
@@ -296,6 +305,7 @@ class _Reader:
             sequence=sequence,
             modified=modified,
             fingerprint=fingerprint,
+            uid=stem if stem != call_id else None,
             extra={k: v for k, v in raw.items() if k not in CALL_KEYS},
         )
         for p in problems:
@@ -351,6 +361,8 @@ def dumps(watchlist: Watchlist) -> str:
 
     doc: dict[str, Any] = {"version": watchlist.version, **watchlist.extra}
     doc["calls"] = [call_to_dict(c) for c in watchlist.calls]
+    if "calendar" in doc:  # the calendar bookkeeping (output.ledger) after the calls
+        doc["calendar"] = doc.pop("calendar")
     return tomli_w.dumps(doc, multiline_strings=True)
 
 
@@ -383,6 +395,8 @@ def call_to_dict(call: Call) -> dict[str, Any]:
         book["modified"] = call.modified
     if call.fingerprint:
         book["fingerprint"] = call.fingerprint
+    if call.uid and call.uid != call.id:
+        book["uid"] = call.uid
     if book:
         out["calendar"] = book
     out.update(call.extra)

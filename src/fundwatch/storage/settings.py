@@ -30,6 +30,7 @@ KNOWN = {
     "webhook": "chat webhook for `remind --post`",
     "alarms": "calendar alarms before each deadline",
     "milestones": "preparation milestones before each deadline (NAME=DUR)",
+    "calendar_name": "name of the published calendar (`publish`)",
     "mail_from": "sender address of `remind --mail`",
     "smtp_host": "SMTP server of `remind --mail`",
     "smtp_port": "its port (default 587 for starttls, 465 for ssl, 25 for none)",
@@ -103,6 +104,7 @@ class Settings(NamedTuple):
     webhook: str | None = None
     alarms: tuple[str, ...] = DEFAULT_ALARMS
     milestones: tuple[str, ...] = ()
+    calendar_name: str = "Funding deadlines"
     mail_from: str | None = None
     smtp_host: str | None = None
     smtp_port: int | None = None
@@ -171,6 +173,7 @@ def load_settings(path: Path | None = None) -> Settings:
         webhook=get("webhook", "FUNDWATCH_WEBHOOK", None, _text),  # checked by --post
         alarms=get("alarms", None, DEFAULT_ALARMS, _durations),
         milestones=get("milestones", None, (), _milestones),
+        calendar_name=get("calendar_name", None, "Funding deadlines", _name),
         mail_from=get("mail_from", None, None, _text),  # checked by remind --mail
         smtp_host=get("smtp_host", None, None, _text),
         smtp_port=get("smtp_port", None, None, _port),
@@ -247,6 +250,13 @@ def _milestones(value: Any, key: str) -> tuple[str, ...]:
             raise BadValue(f"'{text}' is not NAME=DURATION", hint='such as "Partner letters=21d"')
         parse_duration(span)
     return texts
+
+
+def _name(value: Any, key: str) -> str:
+    text = " ".join(_text(value, key).split())
+    if not text:
+        raise BadValue("must not be empty")
+    return text
 
 
 def _text(value: Any, key: str) -> str:

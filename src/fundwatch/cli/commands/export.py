@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,10 @@ from fundwatch.cli.context import Session
 from fundwatch.domain.errors import FundwatchError, WatchlistError
 from fundwatch.domain.model import Call
 from fundwatch.domain.query import Filters, selected
+
+if TYPE_CHECKING:
+    from fundwatch.output import calendar
+    from fundwatch.output.ledger import Ledger
 
 export_app = typer.Typer(
     help="Export the watchlist (ics: an iCalendar file).",
@@ -38,30 +42,64 @@ PROFILE_HELP = (
 )
 
 
-def export_recorded(session: Session, now: datetime, write: Callable[[list[Call]], None]) -> None:
-    """Hand ``write`` the calls with their calendar bookkeeping up to date, and record
-    that bookkeeping in the watchlist (so that a deadline moved by hand raises SEQUENCE
-    once, not on every export) only once ``write`` has succeeded: a failed export
-    leaves the watchlist as it was.
+def export_recorded(
+    session: Session, now: datetime, write: Callable[[list[Call], Ledger], None]
+) -> None:
+    """Hand ``write`` the calls with their calendar bookkeeping up to date and the
+    watchlist's record of the events that went out (output.ledger, which ``write``
+    brings up to date through calendar.build), and record both in the watchlist (so
+    that a deadline moved by hand raises SEQUENCE once, not on every export, and a
+    cancelled event goes out for 90 days) only once ``write`` has succeeded: a failed
+    export leaves the watchlist as it was.
 
     A watchlist that cannot be written (read-only, locked) still exports, with a
     warning: its sequences cannot rise, so calendars may keep moved deadlines."""
     from fundwatch.domain.fields import restamp
+    from fundwatch.output.ledger import Ledger
     from fundwatch.storage import store
 
-    calls = session.load().calls  # from the cache: usually nothing needs recording
-    if all(c.fingerprint == c.calendar_fingerprint() for c in calls):
-        write(calls)
-        return
+    watchlist = session.load()  # from the cache: usually nothing needs recording
+    calls = watchlist.calls
+    ledger = Ledger.of(watchlist.extra)
+    stale = not all(c.fingerprint == c.calendar_fingerprint() for c in calls)
     # restamp() depends on the call and ``now`` alone: the stamps recorded below, under
     # the lock, are the ones written out here without it (a slow pipe or a FIFO as the
     # output must not keep other commands from the watchlist)
-    write([restamp(c, now) for c in calls])
+    write([restamp(c, now) for c in calls] if stale else calls, ledger)
+    if not stale and not ledger.changed:
+        return
     try:
-        with store.transaction(session.path) as watchlist:
-            watchlist.calls = [restamp(c, now) for c in watchlist.calls]
+        with store.transaction(session.path) as changed:
+            changed.calls = [restamp(c, now) for c in changed.calls]
+            ledger.store(changed.extra)
     except WatchlistError as exc:
         sys.stderr.write(f"warning: calendar changes not recorded: {exc}\n")
+
+
+def calendar_items(
+    calls: list[Call],
+    ledger: Ledger,
+    session: Session,
+    filters: Filters,
+    include_done: bool,
+    options: calendar.Options,
+) -> list[calendar.Item]:
+    """The events an export or a publication carries: those of the chosen calls, and
+    the cancellations of the last 90 days (the ledger is brought up to date)."""
+    from fundwatch.domain.query import DONE_STATES
+    from fundwatch.output import calendar
+
+    clock = session.clock
+    done = include_done or bool(filters.state)
+    return calendar.build(
+        selected(calls, clock, filters, include_done),
+        clock,
+        options,
+        ledger,
+        everything=calls,
+        live=lambda c: done or c.state not in DONE_STATES,
+        matches=lambda c: filters.matches(c, clock),
+    )
 
 
 @command(
@@ -110,11 +148,11 @@ def export_ics(
     clock = session.clock
     events = 0
 
-    def write(calls: list[Call]) -> None:
+    def write(calls: list[Call], ledger: Ledger) -> None:
         nonlocal events
-        chosen = selected(calls, clock, filters, all_)
-        data = calendar.calendar(chosen, clock, options)
-        events = calendar.count_events(chosen, options)
+        items = calendar_items(calls, ledger, session, filters, all_, options)
+        data = calendar.document(items, options)
+        events = sum(not i.cancelled for i in items)
         if output == "-":
             sys.stdout.flush()
             sys.stdout.buffer.write(data)

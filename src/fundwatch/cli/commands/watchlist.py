@@ -239,7 +239,7 @@ def edit(
     lines: list[str] = []
     with store.transaction(session.path) as watchlist:
         call = watchlist.find(call_id)
-        taken = watchlist.ids() - {call.id}
+        taken = watchlist.ids() - {call.id, call.stem}
         new, changed = edited_call(call, given, taken, default_time)
         if "identifier" in changed:
             _identifier_free(new.identifier, watchlist.calls, mine=call.id)
@@ -484,6 +484,7 @@ def config(session: Session, fmt: FormatOpt = Format.table) -> None:
         ("webhook", _host(s.webhook), sources.get("webhook", "")),
         ("alarms", list(s.alarms), sources.get("alarms", "")),
         ("milestones", list(s.milestones), sources.get("milestones", "")),
+        ("calendar_name", s.calendar_name, sources.get("calendar_name", "")),
         *[(key, getattr(s, key), sources.get(key, "")) for key in MAIL_SETTINGS],
         ("today", clock.today.isoformat(), "--as-of" if session.as_of else (
             "$FUNDWATCH_AS_OF" if os.environ.get("FUNDWATCH_AS_OF") else "clock")),
