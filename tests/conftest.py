@@ -209,3 +209,21 @@ def server(monkeypatch: pytest.MonkeyPatch):
         yield s
     finally:
         s.close()
+
+
+# --- helpers for the tests ---------------------------------------------------------------
+
+
+def ok(r):
+    assert r.code == 0, f"exit {r.code}\nstdout: {r.out}\nstderr: {r.err}"
+    return r
+
+
+def one_error(r, code: int = 1) -> str:
+    """The run failed with ``code`` and said so in exactly one ``error:`` line."""
+    assert r.code == code, f"exit {r.code}\nstdout: {r.out}\nstderr: {r.err}"
+    assert "Traceback" not in r.err
+    lines = r.err.splitlines()
+    assert len(lines) == 1, r.err
+    assert lines[0].startswith("error: "), r.err
+    return lines[0]

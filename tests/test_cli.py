@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import ok, one_error
 from helpers import md_cells
 
 import fundwatch
@@ -121,24 +122,6 @@ UPCOMING_120D = [
     upcoming_record("eic-accelerator-2026", "2026-01-07T17:00:00+01:00", "Cut-off 1", 91),
     upcoming_record("eie-investment-ecosystems", "2026-01-20T17:00:00+01:00", None, 104),
 ]
-
-
-# --- helpers -------------------------------------------------------------------------------
-
-
-def ok(r):
-    assert r.code == 0, f"exit {r.code}\nstdout: {r.out}\nstderr: {r.err}"
-    return r
-
-
-def one_error(r, code: int = 1) -> str:
-    """The run failed with ``code`` and said so in exactly one ``error:`` line."""
-    assert r.code == code, f"exit {r.code}\nstdout: {r.out}\nstderr: {r.err}"
-    assert "Traceback" not in r.err
-    lines = r.err.splitlines()
-    assert len(lines) == 1, r.err
-    assert lines[0].startswith("error: "), r.err
-    return lines[0]
 
 
 def usage_error(r) -> None:

@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+import conftest
 import icalendar
 import pytest
 import tomli_w
 import vobject
+from conftest import ok
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "calls.toml"
@@ -248,20 +250,11 @@ def export(run, *args: str, env: dict[str, str] | None = None) -> Export:
     return read(r.out)
 
 
-def ok(r):
-    assert r.code == 0, f"exit {r.code}\nstdout: {r.out}\nstderr: {r.err}"
-    return r
-
-
 def one_error(r, code: int = 1) -> str:
     """The run failed with ``code``, printed nothing and said why in one ``error:`` line."""
-    assert r.code == code, f"exit {r.code}\nstdout: {r.out!r}\nstderr: {r.err}"
-    assert not r.out
-    assert "Traceback" not in r.err
-    lines = r.err.splitlines()
-    assert len(lines) == 1, r.err
-    assert lines[0].startswith("error: "), r.err
-    return lines[0]
+    line = conftest.one_error(r, code)
+    assert not r.out, r.out
+    return line
 
 
 def write_watchlist(path: Path, calls: list[dict]) -> None:

@@ -19,6 +19,7 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import ok, one_error
 from helpers import md_cells
 
 from fundwatch.domain.model import Call, Deadline
@@ -36,24 +37,6 @@ NO_FILTERS = Filters()
 
 ANSI = re.compile("[\x1b\x9b]")
 BOX_DRAWING = re.compile("[\u2500-\u257f]")
-
-
-# --- helpers -------------------------------------------------------------------------------
-
-
-def ok(r):
-    assert r.code == 0, f"exit {r.code}\nstdout: {r.out}\nstderr: {r.err}"
-    return r
-
-
-def one_error(r, code: int = 1) -> str:
-    """The run failed with ``code`` and said so in exactly one ``error:`` line."""
-    assert r.code == code, f"exit {r.code}\nstdout: {r.out}\nstderr: {r.err}"
-    assert "Traceback" not in r.err
-    lines = r.err.splitlines()
-    assert len(lines) == 1, r.err
-    assert lines[0].startswith("error: "), r.err
-    return lines[0]
 
 
 def as_json(r):
