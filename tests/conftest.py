@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import pytest
 from hypothesis import settings
-from localserver import Server
+from localserver import Portal, Server
 
 # CI runs the property tests on the same examples each time (a new failing example is
 # found by a developer's run, not by a run that decides whether a change lands)
@@ -209,6 +209,16 @@ def server(monkeypatch: pytest.MonkeyPatch):
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture
+def portal(server, fw_env, monkeypatch):
+    """The stand-in portal (``localserver.Portal``), FUNDWATCH_PORTAL_URL pointing at it."""
+    server.respond = Portal()
+    url = f"http://{server.host}/search-api/prod/rest/search"
+    fw_env["FUNDWATCH_PORTAL_URL"] = url
+    monkeypatch.setenv("FUNDWATCH_PORTAL_URL", url)
+    return server
 
 
 # --- helpers for the tests ---------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from localserver import Answer, Portal
+from localserver import Answer
 
 from fundwatch.domain.errors import BadValue, FundwatchError
 from fundwatch.portal.client import search_pages
@@ -15,15 +15,6 @@ from fundwatch.portal.topics import parse_search_page
 
 SSRI04 = "HORIZON-CL3-2025-01-SSRI-04"
 AS_OF = ("--as-of", "2025-10-08")
-
-
-@pytest.fixture
-def portal(server, fw_env, monkeypatch):
-    server.respond = Portal()
-    url = f"http://{server.host}/search-api/prod/rest/search"
-    fw_env["FUNDWATCH_PORTAL_URL"] = url
-    monkeypatch.setenv("FUNDWATCH_PORTAL_URL", url)
-    return server
 
 
 # --- 7. portal dates of the wrong type --------------------------------------------------------

@@ -388,15 +388,6 @@ def test_no_progress_when_quick_or_not_a_terminal():
 # --- fundwatch search ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def portal(server, fw_env, monkeypatch):
-    """The stand-in portal, with FUNDWATCH_PORTAL_URL pointing at it."""
-    server.respond = Portal()
-    fw_env["FUNDWATCH_PORTAL_URL"] = url(server)
-    monkeypatch.setenv("FUNDWATCH_PORTAL_URL", url(server))
-    return server
-
-
 def test_search_table(fw, portal):
     r = fw("search", "security", "--as-of", "2025-10-08")
     assert r.code == 0 and r.err == ""

@@ -5,21 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from localserver import Answer, Portal
+from localserver import Answer
 
 SSRI04 = "HORIZON-CL3-2025-01-SSRI-04"
 EIE = "HORIZON-EIE-2026-01-CONNECT-02"
 ACC = "HORIZON-EIC-2026-ACCELERATOR-01"
 AS_OF = ("--as-of", "2025-10-08")
-
-
-@pytest.fixture
-def portal(server, fw_env, monkeypatch):
-    server.respond = Portal()
-    url = f"http://{server.host}/search-api/prod/rest/search"
-    fw_env["FUNDWATCH_PORTAL_URL"] = url
-    monkeypatch.setenv("FUNDWATCH_PORTAL_URL", url)
-    return server
 
 
 @pytest.fixture
