@@ -7,7 +7,6 @@ Markdown table show the same columns. Nothing here imports rich.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import unicodedata
@@ -293,6 +292,8 @@ _MD_SPECIAL = str.maketrans({ch: "\\" + ch for ch in "\\|*_`[]<>~#@"})
 def html_text(value: object) -> str:
     """Text for HTML and XML: one line, escaped (quotes too), control characters shown
     as U+FFFD (not allowed in HTML; they would reach a terminal mail reader raw)."""
+    import html  # not at the top: `list` and `upcoming` never need it
+
     return html.escape(one_line(str(value)), quote=True)
 
 
