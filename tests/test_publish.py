@@ -183,7 +183,7 @@ def test_caldav_publish_edit_remove_expire(fw, fw_env, watchlist, radicale):
     first = publish_json(fw, url, "--as-of", DAY0, env=auth)
     assert first | {"requests": 0} == {
         "dry_run": False, "created": 3, "updated": 0, "cancelled": 0, "unchanged": 0,
-        "deleted": 0, "conflicts": [], "requests": 0,
+        "deleted": 0, "conflicts": [], "foreign": [], "requests": 0,
     }  # fmt: skip
     assert first["requests"] == 4  # one listing, three PUTs
     events = report(url)
@@ -290,6 +290,30 @@ def test_caldav_conflicts_errors_and_netrc(fw, fw_env, watchlist, radicale):
         assert PASSWORD not in r.err and "Nope" not in r.err and "no-such" not in r.err
     r = fw("publish", f"http://{USER}:{PASSWORD}@127.0.0.1:{radicale.port}/{USER}/x/")
     assert r.code == 2 and PASSWORD not in r.err + r.out
+
+
+def test_caldav_two_watchlists_leave_each_others_events_alone(fw, fw_env, watchlist, radicale):
+    """Bob publishes the same call (the same UIDs) from his own watchlist into Alice's
+    calendar: he neither overwrites her event nor, removing the call, cancels it."""
+    watchlist.write_text(WATCHLIST, encoding="utf-8")
+    bob = watchlist.with_name("bob.toml")
+    bob.write_text(WATCHLIST.replace('title = "Alpha call"', 'title = "Bob alpha"'))
+    url = radicale.calendar()
+    auth = {"FUNDWATCH_CALDAV_USER": USER, "FUNDWATCH_CALDAV_PASSWORD": PASSWORD}
+    assert publish_json(fw, url, "--as-of", DAY0, env=auth)["created"] == 3
+    theirs = fw("-f", str(bob), "publish", url, "--as-of", DAY0, "--format", "json", env=auth)
+    assert theirs.code == 1 and "not written from this watchlist" in theirs.err, theirs
+    assert "--force" in theirs.err and theirs.err.count("\n") == 1
+    assert json.loads(theirs.out)["foreign"] == [
+        "alpha/stage-1@fundwatch", "alpha/stage-2@fundwatch", "beta/deadline-1@fundwatch",
+    ]  # fmt: skip
+    assert str(report(url)["alpha/stage-1@fundwatch"]["SUMMARY"]).endswith("Alpha call (Stage 1)")
+    assert fw("-f", str(bob), "remove", "alpha", "--yes").code == 0
+    fw("-f", str(bob), "publish", url, "--as-of", DAY0, env=auth)
+    events = report(url)
+    assert events["alpha/stage-1@fundwatch"].get("STATUS") is None  # Alice's, untouched
+    again = publish_json(fw, url, "--as-of", DAY0, env=auth)
+    assert (again["unchanged"], again["conflicts"]) == (3, [])
 
 
 # --- a folder and its subscriber -----------------------------------------------------------

@@ -72,6 +72,7 @@ class Outcome:
         self.unchanged: list[str] = []
         self.deleted: list[str] = []
         self.conflicts: list[str] = []
+        self.foreign: list[str] = []  # on the server with our UID, not written from here
         self.requests = 0
 
     def line(self) -> str:
@@ -83,6 +84,8 @@ class Outcome:
             text += f", deleted {len(self.deleted)}"
         if self.conflicts:
             text += f", changed on the server {len(self.conflicts)}"
+        if self.foreign:
+            text += f", not ours {len(self.foreign)}"
         return text
 
     def record(self) -> dict[str, Any]:
@@ -93,6 +96,7 @@ class Outcome:
             "unchanged": len(self.unchanged),
             "deleted": len(self.deleted),
             "conflicts": sorted(self.conflicts),
+            "foreign": sorted(self.foreign),
             "requests": self.requests,
         }
 
@@ -363,13 +367,19 @@ def sync(
                     continue
                 state[uid] = Written(etag, mark)
             outcome.created.append(uid)
+        elif was is None and not force:
+            # there, but not written from this watchlist: another watchlist publishing
+            # the same call to this calendar (or a bookkeeping lost): left alone
+            if not cancelled:
+                outcome.foreign.append(uid)
+            continue
         elif was is not None and was.digest == mark and was.etag in (there, ""):
             if not was.etag and not dry_run:
                 state[uid] = Written(there, mark)  # the server gave no ETag when we wrote
             outcome.unchanged.append(uid)
         else:
-            # ours (our UID), changed by us: replace the version we wrote; one we never
-            # recorded (a bookkeeping lost) is replaced as it is there
+            # ours, changed by us: replace the version we wrote; with ``force``, one we
+            # never wrote (another watchlist's, a bookkeeping lost) is taken over
             match = there if (force or was is None or not was.etag) else was.etag
             if not dry_run:
                 status, etag = server.put(name, body, match)
