@@ -448,3 +448,13 @@ def test_folder_feed_page_and_a_subscriber(fw, fw_env, watchlist, web, tmp_path)
     r = fw("publish", base + "moved/")
     assert r.code == 1 and "redirects that address (301)" in r.err, r.err
     assert r.err.count("\n") == 1 and "elsewhere" not in r.err
+
+
+def test_folder_base_url_with_a_query_is_refused(fw, fw_env, watchlist, tmp_path):
+    """The feed's name goes after the folder's path: a query or fragment would make
+    ``https://x/p?q=1/deadlines.ics``, a subscription address that is not the feed."""
+    watchlist.write_text(WATCHLIST, encoding="utf-8")
+    for base in ("https://x.example/p?q=1", "https://x.example/p/#top"):
+        r = fw("publish", str(tmp_path / "site"), "--base-url", base, "--as-of", DAY0)
+        assert r.code == 2 and "query or fragment" in r.err and r.out == "", r
+        assert not (tmp_path / "site").exists()

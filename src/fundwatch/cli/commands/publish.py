@@ -120,6 +120,11 @@ def _to_folder(
 
         check_url(base_url, "--base-url")
         base_url = base_url.strip()
+        if "?" in base_url or "#" in base_url:  # the feed's name goes after the path
+            raise UsageProblem(
+                "--base-url has a query or fragment",
+                hint="give the folder's address, e.g. https://team.example/deadlines/",
+            )
     check_folder(folder)
     clock = session.clock
     counts = {"events": 0, "cancelled": 0}
