@@ -316,6 +316,24 @@ def test_caldav_two_watchlists_leave_each_others_events_alone(fw, fw_env, watchl
     assert (again["unchanged"], again["conflicts"]) == (3, [])
 
 
+def test_caldav_a_run_failing_half_way_records_what_it_wrote(fw, fw_env, watchlist, radicale):
+    """The third PUT fails (Radicale refuses a second resource with beta's UID): the two
+    events written before are recorded, so the next run finds them its own."""
+    watchlist.write_text(WATCHLIST, encoding="utf-8")
+    url = radicale.calendar()
+    auth = {"FUNDWATCH_CALDAV_USER": USER, "FUNDWATCH_CALDAV_PASSWORD": PASSWORD}
+    squatter = FOREIGN.replace("team-lunch-42@example.org", "beta/deadline-1@fundwatch")
+    assert httpx.put(url + "squat.ics", content=squatter, auth=(USER, PASSWORD)).is_success
+    failed = fw("publish", url, "--as-of", DAY0, env=auth)
+    assert failed.code == 1 and failed.err.count("\n") == 1, failed
+    assert set(report(url)) == {
+        "alpha/stage-1@fundwatch", "alpha/stage-2@fundwatch", "beta/deadline-1@fundwatch",
+    }  # fmt: skip
+    assert httpx.delete(url + "squat.ics", auth=(USER, PASSWORD)).is_success
+    again = publish_json(fw, url, "--as-of", DAY0, env=auth)
+    assert (again["created"], again["unchanged"], again["foreign"]) == (1, 2, [])
+
+
 # --- a folder and its subscriber -----------------------------------------------------------
 
 
