@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, NamedTuple
 from xml.etree import ElementTree as ET
@@ -476,3 +476,71 @@ def test_folder_base_url_with_a_query_is_refused(fw, fw_env, watchlist, tmp_path
         r = fw("publish", str(tmp_path / "site"), "--base-url", base, "--as-of", DAY0)
         assert r.code == 2 and "query or fragment" in r.err and r.out == "", r
         assert not (tmp_path / "site").exists()
+
+
+class DigestCalDAV(BaseHTTPRequestHandler):
+    """A calendar collection behind Digest authentication (as Baïkal's default): an
+    empty listing, and PUTs taken; any other Authorization is answered 401."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def authorised(self) -> bool:
+        import hashlib
+
+        def md5(text: str) -> str:
+            return hashlib.md5(text.encode()).hexdigest()
+
+        header = self.headers.get("Authorization", "")
+        fields = dict(re.findall(r'(\w+)="?([^",]*)"?', header))
+        if not header.startswith("Digest ") or fields.get("username") != USER:
+            return False
+        ha1 = md5(f"{USER}:cal:{PASSWORD}")
+        ha2 = md5(f"{self.command}:{fields.get('uri')}")
+        expected = md5(f"{ha1}:n0nce:{fields.get('nc')}:{fields.get('cnonce')}:auth:{ha2}")
+        return fields.get("response") == expected
+
+    def answer(self, status: int, body: bytes = b"", **headers: str) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def handle_any(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.seen.append((self.command, self.headers.get("Authorization", "")))  # type: ignore[attr-defined]
+        if not self.authorised():
+            self.answer(401, WWW_Authenticate='Digest realm="cal", nonce="n0nce", qop="auth"')
+        elif self.command == "PROPFIND":
+            self.answer(207, (
+                b'<?xml version="1.0"?><d:multistatus xmlns:d="DAV:" '
+                b'xmlns:c="urn:ietf:params:xml:ns:caldav"><d:response><d:href>/cal/</d:href>'
+                b"<d:propstat><d:prop><d:resourcetype><d:collection/><c:calendar/>"
+                b"</d:resourcetype></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat>"
+                b"</d:response></d:multistatus>"
+            ))  # fmt: skip
+        else:
+            self.answer(201, ETag=f'"{len(self.server.seen)}"')  # type: ignore[attr-defined]
+
+    do_PROPFIND = do_PUT = handle_any
+
+
+def test_caldav_a_server_asking_for_digest(fw, fw_env, watchlist):
+    watchlist.write_text(WATCHLIST, encoding="utf-8")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), DigestCalDAV)
+    httpd.seen = []  # type: ignore[attr-defined]
+    serve = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    serve.daemon = True
+    serve.start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/cal/"
+        auth = {"FUNDWATCH_CALDAV_USER": USER, "FUNDWATCH_CALDAV_PASSWORD": PASSWORD}
+        r = fw("publish", url, "--as-of", DAY0, env=auth)
+        assert (r.code, r.out) == (0, "created 3, updated 0, cancelled 0, unchanged 0\n"), r.err
+        puts = [a for m, a in httpd.seen if m == "PUT"]
+        assert len(puts) == 3 and all(a.startswith("Digest ") for a in puts)  # one try each
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -23,7 +23,7 @@ one-line errors; what fundwatch needs is one listing and one request per change.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
@@ -148,6 +148,31 @@ def credentials(url: str) -> tuple[str, str] | None:
         return None
     login, _, password = found
     return (login or "", password or "")
+
+
+def login(user: str, password: str) -> httpx.Auth:
+    """Basic, sent at once (Nextcloud, Radicale, SOGo, iCloud); for a server that asks
+    for Digest instead (Baïkal by default), httpx's Digest from its first 401 on."""
+    import httpx
+
+    class BasicOrDigest(httpx.Auth):
+        def __init__(self) -> None:
+            self.digest: httpx.DigestAuth | None = None
+
+        def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+            if self.digest is None:
+                request = next(httpx.BasicAuth(user, password).auth_flow(request))
+                response = yield request
+                challenges = response.headers.get_list("www-authenticate")
+                if response.status_code != 401 or not any(
+                    c.lower().startswith("digest ") for c in challenges
+                ):
+                    return
+                self.digest = httpx.DigestAuth(user, password)
+                del request.headers["Authorization"]
+            yield from self.digest.auth_flow(request)
+
+    return BasicOrDigest()
 
 
 def resource_name(uid: str) -> str:

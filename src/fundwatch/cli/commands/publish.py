@@ -182,7 +182,6 @@ def _to_caldav(
     force: bool,
     fmt: PublishFormat,
 ) -> int | None:
-    import httpx
 
     from fundwatch import net
     from fundwatch.domain.fields import restamp
@@ -206,7 +205,7 @@ def _to_caldav(
     try:
         with net.client(timeout=20.0) as client:
             if login is not None:
-                client.auth = httpx.BasicAuth(*login)
+                client.auth = caldav.login(*login)
             progress = net.Progress(f"Publishing to {net.host(url)}", fmt is PublishFormat.text)
             try:
                 outcome = caldav.sync(
