@@ -400,7 +400,8 @@ def test_folder_feed_page_and_a_subscriber(fw, fw_env, watchlist, web, tmp_path)
     upcoming = fw("upcoming", "--within", "365d", "--format", "json", "--as-of", DAY0)
     assert json.loads(httpx.get(base + "deadlines.json").content) == json.loads(upcoming.out)
     page = httpx.get(base + "index.html").text
-    assert "<script" not in page and "<link" not in page and "src=" not in page
+    assert "<script" not in page and "src=" not in page
+    assert re.findall("<link[^>]*>", page) == ['<link rel="icon" href="data:,">']  # no favicon.ico
     # the sections in order: heading, the timeline picture (inline SVG), months, footer
     order = [page.index(f'<section id="{n}">') for n in ("heading", "timeline", "months")]
     assert order == sorted(order) and "<svg" in page
