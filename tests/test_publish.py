@@ -334,6 +334,30 @@ def test_caldav_a_run_failing_half_way_records_what_it_wrote(fw, fw_env, watchli
     assert (again["created"], again["unchanged"], again["foreign"]) == (1, 2, [])
 
 
+def test_caldav_an_event_a_colleague_edited_stays_theirs_while_ours_is_unchanged(
+    fw, fw_env, watchlist, radicale
+):
+    """A colleague edits our event on the server; we changed nothing: no PUT (bound to
+    412), exit 0, their version stays; --force puts ours back."""
+    watchlist.write_text(WATCHLIST, encoding="utf-8")
+    url = radicale.calendar()
+    auth = {"FUNDWATCH_CALDAV_USER": USER, "FUNDWATCH_CALDAV_PASSWORD": PASSWORD}
+    assert publish_json(fw, url, "--as-of", DAY0, env=auth)["created"] == 3
+    name = url + "alpha~stage-1@fundwatch.ics"
+    theirs = httpx.get(name, auth=(USER, PASSWORD)).text.replace(
+        "SUMMARY:Deadline: Alpha call (Stage 1)", "SUMMARY:Alpha with Bob's note"
+    )
+    assert httpx.put(name, content=theirs, auth=(USER, PASSWORD)).status_code in (201, 204)
+    before = radicale.counts()
+    again = publish_json(fw, url, "--as-of", DAY0, env=auth)
+    assert (again["unchanged"], again["conflicts"], again["requests"]) == (3, [], 1)
+    assert radicale.counts().get("PUT", 0) == before.get("PUT", 0)
+    assert str(report(url)["alpha/stage-1@fundwatch"]["SUMMARY"]) == "Alpha with Bob's note"
+    forced = publish_json(fw, url, "--as-of", DAY0, "--force", env=auth)
+    assert (forced["updated"], forced["unchanged"]) == (1, 2)
+    assert str(report(url)["alpha/stage-1@fundwatch"]["SUMMARY"]).endswith("(Stage 1)")
+
+
 # --- a folder and its subscriber -----------------------------------------------------------
 
 

@@ -398,7 +398,9 @@ def sync(
             if not cancelled:
                 outcome.foreign.append(uid)
             continue
-        elif was is not None and was.digest == mark and was.etag in (there, ""):
+        elif was is not None and was.digest == mark and (was.etag in (there, "") or not force):
+            # nothing new from us; one someone changed on the server stays theirs until
+            # we change it too (then 412, reported) or ``force``: no PUT bound to fail
             if not was.etag and not dry_run:
                 state[uid] = Written(there, mark)  # the server gave no ETag when we wrote
             outcome.unchanged.append(uid)
