@@ -314,6 +314,9 @@ def test_caldav_two_watchlists_leave_each_others_events_alone(fw, fw_env, watchl
     assert events["alpha/stage-1@fundwatch"].get("STATUS") is None  # Alice's, untouched
     again = publish_json(fw, url, "--as-of", DAY0, env=auth)
     assert (again["unchanged"], again["conflicts"]) == (3, [])
+    # the same collection spelled otherwise is still ours
+    spelled = "HTTP://" + url.split("://", 1)[1].rstrip("/")
+    assert publish_json(fw, spelled, "--as-of", DAY0, env=auth)["unchanged"] == 3
 
 
 def test_caldav_a_run_failing_half_way_records_what_it_wrote(fw, fw_env, watchlist, radicale):

@@ -121,8 +121,9 @@ def collection_url(target: str) -> str:
         )
     if parts.query or parts.fragment:
         raise BadValue("the CalDAV URL has a query or fragment", hint="give the calendar's address")
-    url = target.strip()
-    return url if url.endswith("/") else url + "/"
+    # one spelling per collection: its bookkeeping is kept under this address
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
 
 
 def credentials(url: str) -> tuple[str, str] | None:
