@@ -506,6 +506,16 @@ def test_folder_base_url_with_a_query_is_refused(fw, fw_env, watchlist, tmp_path
         assert not (tmp_path / "site").exists()
 
 
+def test_publish_to_an_empty_name_is_refused(fw, fw_env, watchlist, tmp_path, monkeypatch):
+    """``publish "$DIR"`` with DIR unset wrote the three files into the current folder."""
+    watchlist.write_text(WATCHLIST, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for target in ("", "  "):
+        r = fw("publish", target, "--as-of", DAY0)
+        assert r.code == 2 and "empty" in r.err and r.out == "", r
+    assert not (tmp_path / "index.html").exists() and not (tmp_path / "deadlines.ics").exists()
+
+
 class DigestCalDAV(BaseHTTPRequestHandler):
     """A calendar collection behind Digest authentication (as Baïkal's default): an
     empty listing, and PUTs taken; any other Authorization is answered 401."""

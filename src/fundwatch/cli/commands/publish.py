@@ -86,6 +86,8 @@ def publish(
     settings = session.settings
     options = calendar.options_for(profile.value, settings.alarms, False, settings.milestones)
     options = options._replace(name=settings.calendar_name, stable=True)
+    if not target.strip():  # an unset "$DIR": not the current folder
+        raise UsageProblem("FOLDER|URL is empty", hint="give the folder to write or a CalDAV URL")
     if caldav.is_url(target):
         if base_url is not None:
             raise UsageProblem("--base-url is for a folder; a CalDAV calendar has its own URL")
