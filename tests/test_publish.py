@@ -582,3 +582,12 @@ def test_caldav_a_server_asking_for_digest(fw, fw_env, watchlist):
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_folder_calendar_name_escaped_as_text(fw, fw_env, watchlist, tmp_path):
+    watchlist.write_text(WATCHLIST, encoding="utf-8")
+    Path(fw_env["FUNDWATCH_CONFIG"]).write_text('calendar_name = "Fonds; a, b \\\\ c"\n')
+    r = fw("publish", str(tmp_path / "site"), "--as-of", DAY0)
+    assert r.code == 0, r.err
+    lines = (tmp_path / "site" / "deadlines.ics").read_text(encoding="utf-8").splitlines()
+    assert "X-WR-CALNAME:Fonds\\; a\\, b \\\\ c" in lines and "NAME:Fonds\\; a\\, b \\\\ c" in lines
