@@ -146,3 +146,24 @@ def test_remove_takes_several_ids(fw, watchlist):
     assert r.code == 0, r.err
     assert r.out == "Removed eic-accelerator-2027.\nRemoved eic-pathfinder-2027.\n"
     assert json.loads(fw("list", "--format", "json").out) == []
+
+
+def test_drop_then_set_the_same_label_replaces_it(fw, watchlist):
+    # drops go first whatever the order typed: the pair is never a silent no-op
+    r = fw("edit", "eic-acc", "--set-deadline", "Cut-off 2=11/03/2027 17:00",
+           "--drop-deadline", "Cut-off 2", *AS_OF)  # fmt: skip
+    assert r.code == 0, r.err
+    assert deadlines(fw) == [C1, C2_MOVED, C3]
+    assert r.out.splitlines()[1:] == [
+        "  moved Cut-off 2: 4 Mar 2027 17:00 to 11 Mar 2027 17:00 (Brussels)"
+    ]
+
+
+def test_an_id_in_odd_case_is_that_call_not_a_prefix(fw, watchlist):
+    text = watchlist.read_text(encoding="utf-8")
+    watchlist.write_text(
+        text + '\n[[calls]]\nid = "eic"\ntitle = "EIC"\ndeadline = 2027-06-01\n', encoding="utf-8"
+    )
+    r = fw("show", "EIC", "--format", "json", *AS_OF)
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["id"] == "eic"
