@@ -167,3 +167,11 @@ def test_an_id_in_odd_case_is_that_call_not_a_prefix(fw, watchlist):
     r = fw("show", "EIC", "--format", "json", *AS_OF)
     assert r.code == 0, r.err
     assert json.loads(r.out)["id"] == "eic"
+
+
+def test_set_deadline_on_a_label_two_deadlines_share_is_refused(fw, watchlist):
+    assert fw("add", "Dup", "--id", "dup", "-d", "S1=01/02/2027", "-d", "s1=01/03/2027").code == 0
+    before = watchlist.read_bytes()
+    r = fw("edit", "dup", "--set-deadline", "S1=05/03/2027", *AS_OF)
+    assert r.code == 1 and "dup has 2 deadlines labelled 'S1'" in r.err, r.err
+    assert watchlist.read_bytes() == before

@@ -89,6 +89,11 @@ def set_deadline(call: Call, text: str, default_time: time | None) -> tuple[Call
     deadlines = list(call.deadlines)
     if given.label is not None:
         places = _labelled(call, given.label)
+        if len(places) > 1:  # which one? changing the first would be a guess
+            raise BadValue(
+                f"--set-deadline: {call.id} has {len(places)} deadlines labelled '{given.label}'",
+                hint="remove them with --drop-deadline LABEL, then set each under its own label",
+            )
     else:
         places = [i for i, d in enumerate(deadlines) if d.label is None]
         if len(places) > 1:
