@@ -175,3 +175,11 @@ def test_set_deadline_on_a_label_two_deadlines_share_is_refused(fw, watchlist):
     r = fw("edit", "dup", "--set-deadline", "S1=05/03/2027", *AS_OF)
     assert r.code == 1 and "dup has 2 deadlines labelled 'S1'" in r.err, r.err
     assert watchlist.read_bytes() == before
+
+
+def test_an_id_and_another_calls_identifier_alike_are_both_named(fw, watchlist):
+    assert fw("add", "By hand", "--id", "horizon-x").code == 0
+    assert fw("add", "Watched", "--id", "w", "--identifier", "HORIZON-X").code == 0
+    r = fw("show", "HORIZON-X", *AS_OF)
+    assert r.code == 1 and "could be any of 2 calls: horizon-x, w" in r.err, r.err
+    assert json.loads(fw("show", "horizon-x", "--format", "json", *AS_OF).out)["id"] == "horizon-x"

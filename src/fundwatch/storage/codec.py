@@ -71,9 +71,11 @@ class Watchlist:
             if call.id == key:
                 return call
         folded = key.casefold()
-        found = [c for c in self.calls if c.id.casefold() == folded]  # `LAB` is lab, not lab2
-        if not found:
-            found = [c for c in self.calls if c.identifier and c.identifier.casefold() == folded]
+        # `LAB` is lab, not lab2; an id and another call's identifier alike: both are told
+        found = [
+            c for c in self.calls
+            if c.id.casefold() == folded or (c.identifier or "").casefold() == folded
+        ]  # fmt: skip
         if not found and folded:
             found = [c for c in self.calls if c.id.casefold().startswith(folded)]
         if len(found) == 1:
