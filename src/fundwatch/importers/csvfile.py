@@ -179,7 +179,10 @@ def read_csv(
         problems += wrong
         if new is not None:
             # rows that share an identifier (or an id) are one call's deadlines
-            calls.add(new, key=new.call.identifier or (new.call.id if new.explicit_id else None))
+            ident = new.call.identifier
+            calls.add(
+                new, key=ident.casefold() if ident else (new.call.id if new.explicit_id else None)
+            )
     raise_all(name, problems)
     return calls.calls
 
