@@ -258,3 +258,51 @@ def test_a_moved_start_keeps_the_occurrences():
     monthly = _moved_start(first, {"FREQ": ["MONTHLY"]}, target)
     assert monthly.day == 31 and monthly <= target and monthly.year == 2026
     assert _moved_start(first, {"FREQ": ["DAILY"], "COUNT": [5]}, target) == first
+
+
+# --- the year limit of the rule library (probe of issue 12) ---------------------------------
+
+
+def test_the_year_limit_leaves_the_standard_datetime_module_alone():
+    import datetime as real
+
+    from dateutil import rrule
+
+    from fundwatch.importers.icsfile import _YearsUpTo
+
+    with _YearsUpTo(2030):
+        seen = real.MAXYEAR  # before: 2030, for every thread of the process
+        assert rrule.datetime.MAXYEAR == 2030
+    assert seen == 9999
+    with pytest.raises(ZeroDivisionError), _YearsUpTo(2031):
+        1 / 0  # noqa: B018
+    assert rrule.datetime.MAXYEAR == real.MAXYEAR == 9999
+
+
+def test_two_threads_expanding_rules_leave_no_year_limit_behind():
+    import datetime as real
+    import threading
+
+    from dateutil import rrule
+
+    from fundwatch.importers.icsfile import _YearsUpTo
+
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+
+    def second() -> None:
+        first_in.wait(5)
+        with _YearsUpTo(2031):
+            second_in.set()
+            first_out.wait(5)
+
+    other = threading.Thread(target=second)
+    other.start()
+    with _YearsUpTo(2030):
+        first_in.set()
+        # before: the second entered at once, saving our 2030 as what to restore after we
+        # had left; now it waits for us (so this wait runs out, briefly)
+        second_in.wait(0.1)
+    first_out.set()
+    other.join(5)
+    assert real.MAXYEAR == 9999
+    assert rrule.datetime.MAXYEAR == 9999

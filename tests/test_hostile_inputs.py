@@ -137,3 +137,47 @@ def test_an_ipv6_url_without_its_bracket_in_the_settings_is_one_line(fw, fw_env,
         1,
         "error: the chat webhook is not a valid URL (it starts with https://)\n",
     )
+
+
+# --- numbers Python reads but no budget is (probe of issue 12) --------------------------------
+
+BIG = "1" * 5000  # int() refuses more than 4,300 digits
+TOML = 'version = 1\n[[calls]]\ntitle = "x"\ndeadline = 2027-01-01\n'
+
+
+@pytest.mark.parametrize(
+    "name, text, said",
+    [
+        ("big.json", f'[{{"title": "x", "deadline": "2027-01-01", "budget": {BIG}}}]',
+         "big.json: not valid JSON (a number of more than 4,300 digits)"),
+        ("inf.json", '[{"title": "x", "deadline": "2027-01-01", "budget": 1e999}]',
+         "inf.json: not valid JSON (1e999 is too large a number)"),
+        ("nan.json", '[{"title": "x", "deadline": "2027-01-01", "budget": NaN}]',
+         "nan.json: not valid JSON (NaN is not a JSON number)"),
+        ("big.toml", f"{TOML}budget = {BIG}\n",
+         "big.toml: a number of more than 4,300 digits"),
+        ("nan.toml", f"{TOML}budget = nan\n",
+         "nan.toml line 5: call 'x': budget must be a finite number"),
+        ("deep.toml", "version = 1\nx = " + "[" * 50_000 + "]" * 50_000 + "\n",
+         "deep.toml: lists or tables nested too deeply"),
+    ],
+)  # fmt: skip
+def test_numbers_no_budget_can_be_are_one_line_and_nothing_is_written(
+    fw, tmp_path, sample, name, text, said
+):
+    # before: "unexpected ValueError" (RecursionError), or NaN and Infinity accepted, which
+    # `list --format json` then wrote as NaN / Infinity: not JSON
+    source = tmp_path / name
+    source.write_text(text)
+    before = sample.read_bytes()
+    r = fw("import", str(source))
+    assert (r.code, r.err) == (1, f"error: {said}\n")
+    assert sample.read_bytes() == before
+
+
+def test_a_csv_budget_of_thousands_of_digits_stays_text(fw, tmp_path, sample):
+    source = tmp_path / "big.csv"
+    source.write_text(f"title,deadline,budget\nx,2027-01-01,{BIG}\n")
+    assert fw("import", str(source)).code == 0  # before: "unexpected ValueError"
+    listed = json.loads(fw("list", "--format", "json").out)
+    assert [c["budget"] for c in listed if c["title"] == "x"] == [BIG]

@@ -198,3 +198,90 @@ def test_retry_after_values():
     assert net.retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0
     ahead = net.retry_after(datetime(2099, 1, 1).strftime("%a, %d %b %Y %H:%M:%S"))
     assert ahead is not None and ahead > 3600
+
+
+# --- redirects (probe of issue 12) ----------------------------------------------------------
+
+ICS = (
+    b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:u\r\nSUMMARY:S\r\nDTSTART:20270101\r\n"
+    b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+@pytest.mark.parametrize("kind", ["endless", "gzip-bomb"])
+def test_the_body_of_a_redirect_is_not_read(hostile, kind):
+    import zlib
+
+    final = serve(hostile, answer("200 OK", "Content-Type: text/calendar\r\n", ICS))
+    moved = f"Location: {final.url()}\r\n"
+    if kind == "endless":
+        moving = serve(hostile, endless("302 Found", moved))
+    else:
+        pack = zlib.compressobj(9, zlib.DEFLATED, 31)  # one gzip member (httpx reads one)
+        zeros = b"\0" * 2**20
+        body = b"".join([*(pack.compress(zeros) for _ in range(64)), pack.flush()])
+        head = f"HTTP/1.1 302 Found\r\n{moved}Content-Encoding: gzip\r\n"
+        head += f"Content-Length: {len(body)}\r\n\r\n"
+        moving = serve(hostile, lambda conn, server: server.send(conn, head.encode() + body))
+    import tracemalloc
+
+    started = time.monotonic()
+    tracemalloc.start()
+    try:
+        source = read_source(moving.url(), None, timeout=2.0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * 2**20
+    # before: httpx read (and decoded) the redirect's body whole: a 1 GiB one took 2.1 GB
+    # of memory, a gzip bomb of 1 MiB 2.15 GB; the endless one ran out the time budget
+    assert time.monotonic() - started < 1.5
+    assert final.requests == 1
+    assert moving.sent < CAP_SLACK
+    assert b"SUMMARY:S" in source.data
+
+
+def test_a_redirect_to_a_file_url_is_one_line(hostile):
+    server = serve(hostile, answer("302 Found", "Location: file:///etc/passwd\r\n"))
+    with pytest.raises(FundwatchError) as caught:
+        read_source(server.url(), None, timeout=2.0)
+    assert caught.value.message == (
+        f"server at 127.0.0.1:{server.port} redirects to a file: address, "
+        "which fundwatch does not follow"
+    )
+
+
+# --- secrets of a webhook URL in what a server says (probe of issue 12) -----------------------
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "bad hook /hooks/ab/cd SECRETTOKEN",  # the path percent-decoded
+        "bad /HOOKS/AB%2FCD%20SECRETTOKEN",  # upper-cased
+        "unknown token secrettoken",
+    ],
+)
+def test_a_server_quoting_the_secret_decoded_or_in_other_case_is_redacted(said):
+    url = "https://chat.example.org/hooks/ab%2Fcd%20SecretToken"
+    assert "secrettoken" not in net.redact(said, url).lower()  # before: shown as said
+    assert net.redact("chat.example.org is down", url) == "chat.example.org is down"
+
+
+def test_a_server_answering_503_until_the_budget_runs_out_is_named_by_its_answer(hostile):
+    server = serve(hostile, answer("503 Service Unavailable", "Retry-After: soon\r\n"))
+    with pytest.raises(FundwatchError) as caught:
+        read_source(server.url(), None, timeout=1.0)
+    # before: "did not answer within 1 s", though it answered at once, each time
+    assert caught.value.message == (
+        f"server at 127.0.0.1:{server.port} answered 503 Service Unavailable"
+    )
+    assert server.requests >= 2
+
+
+def test_a_retry_after_past_the_year_9999_reads_as_english(hostile):
+    server = serve(hostile, answer("429 Too Many Requests", "Retry-After: 1e30\r\n"))
+    with pytest.raises(FundwatchError) as caught:
+        read_source(server.url(), None, timeout=2.0)
+    assert caught.value.message.endswith("asks to wait 1e+30 s: try again much later")
+    # before: "try again after much later"

@@ -120,6 +120,37 @@ def test_a_planted_backup_link_is_replaced_by_name_never_followed(place):
 
 
 @ROOT_ONLY
+def test_a_planted_lock_link_is_refused_in_one_line_its_target_untouched(place):
+    home, shared = place / "home", place / "shared"
+    bashrc = home / ".bashrc"
+    bashrc.write_text("export PS1='owner'\n")
+    _own(bashrc, OWNER, OWNER, 0o644)
+    watch = shared / "calls.toml"
+    watch.write_text(TEXT)
+    _own(watch, OWNER, OWNER, 0o644)
+    lock = shared / "calls.toml.lock"
+    assert as_user(ATTACKER, lambda: os.symlink(bashrc, lock)) == (0, "")
+    code, said = as_user(OWNER, _add(watch, "b"))
+    # before: "cannot lock …: Too many levels of symbolic links" (filelock >= 3.20.1), or
+    # with an older filelock the owner's .bashrc truncated (opened O_TRUNC through the link)
+    assert (code, said) == (
+        1,
+        f"{lock} is a symbolic link (owned by {_owner_name(ATTACKER)}): not using it as a lock",
+    )
+    assert bashrc.read_text() == "export PS1='owner'\n"
+    assert watch.read_text() == TEXT
+
+
+def _owner_name(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+@ROOT_ONLY
 def test_a_planted_output_link_is_never_followed(place):
     home, shared = place / "home", place / "shared"
     profile = home / ".profile"
@@ -180,6 +211,19 @@ def test_root_rewriting_keeps_the_owner_group_and_mode_of_file_and_backup(place)
         st = p.stat()
         assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (OWNER, OWNER, 0o600), p
     assert as_user(OWNER, lambda: store.load(watch, use_cache=False)) == (0, "")
+
+
+@ROOT_ONLY
+def test_a_lock_root_made_is_the_owners_so_the_owner_can_still_write(place):
+    watch = place / "home" / "calls.toml"
+    watch.write_text(TEXT)
+    _own(watch, OWNER, OWNER, 0o600)
+    _add(watch, "b")()  # as root, like `sudo fundwatch add`: it makes the lock
+    lock = Path(str(watch) + ".lock")
+    st = lock.stat()
+    assert (st.st_uid, st.st_gid) == (OWNER, OWNER)
+    # before: the lock was root's, 0600, and the owner got "cannot lock …: Permission denied"
+    assert as_user(OWNER, _add(watch, "c")) == (0, "")
 
 
 @ROOT_ONLY

@@ -49,6 +49,7 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 506, 507, 508, 510, 511})
 ERROR_BODY_CAP = 64 * 1024
 REPLY_CAP = 64 * 1024
 CHUNK = 64 * 1024  # decompressed at a time: a gzip bomb never grows past the cap
+MAX_REDIRECTS = 10  # hops fetch(follow_redirects=True) follows
 
 # The monotonic time by which the request under way must be done (for _Retry.sleep).
 _DEADLINE: ContextVar[float | None] = ContextVar("fundwatch_deadline", default=None)
@@ -166,6 +167,8 @@ def _retry_class() -> type[Retry]:
                 if asked is not None and asked > left and isinstance(response, httpx.Response):
                     raise RetryLater(response, asked)
                 if wait >= left:
+                    if isinstance(response, httpx.Response):
+                        raise GaveUp(response)  # it did answer: say what
                     raise OutOfTime()
             wait = min(wait, MAX_WAIT)
             time.sleep(wait)
@@ -205,6 +208,14 @@ class RetryLater(Exception):
         super().__init__(f"retry after {seconds} s")
         self.response = response
         self.seconds = seconds
+
+
+class GaveUp(Exception):
+    """No time is left to try again after this answer (a 5xx or a 429)."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"gave up after {response.status_code}")
+        self.response = response
 
 
 class OutOfTime(Exception):
@@ -353,15 +364,29 @@ def fetch(
     token = _DEADLINE.set(deadline)
     extensions = dict(options.pop("extensions", None) or {})
     extensions["trace"] = dog.trace
+    # Redirects are followed here, not by httpx: it reads a redirect's body whole (and
+    # decodes it), which a hostile server makes 1 GiB or a gzip bomb. Ours is not read.
+    follow = bool(options.pop("follow_redirects", False))
+    history: list[httpx.Response] = []
     try:
-        with http.stream(method, url, extensions=extensions, **options) as response:
-            dog.add(response.extensions.get("network_stream"))
-            cap = limit if response.is_success else error_cap
-            body = _read(response, cap, where, truncate=not response.is_success)
+        while True:
+            with http.stream(method, url, extensions=extensions, **options) as response:
+                dog.add(response.extensions.get("network_stream"))
+                if follow and response.has_redirect_location and len(history) < MAX_REDIRECTS:
+                    url = _redirect_target(response, where)
+                    history.append(response)
+                    if response.status_code == 303 and method.upper() != "HEAD":
+                        method = "GET"
+                    continue
+                cap = limit if response.is_success else error_cap
+                body = _read(response, cap, where, truncate=not response.is_success)
+                break
     except RetryLater as later:
         raise _later(later, where) from None
     except OutOfTime:
         raise _out_of_time(method, budget, where) from None
+    except GaveUp as gave_up:  # (its body was not read: the line says its status)
+        raise failure(gave_up.response, shown, what=what) from None
     except httpx.HTTPError:
         if dog.fired:
             raise _out_of_time(method, budget, where) from None
@@ -378,9 +403,29 @@ def fetch(
         headers=headers,
         content=body,
         request=response.request,
-        history=response.history,
+        history=history,
         extensions={k: v for k, v in response.extensions.items() if k != "network_stream"},
     )
+
+
+def _redirect_target(response: httpx.Response, where: str) -> httpx.URL:
+    """Where a redirect leads: an http(s) URL (relative to the one asked), a user and
+    password carried to the same server only; anything else (``file://``) is an error."""
+    import httpx
+
+    try:
+        target = response.url.join(response.headers["location"])
+    except (httpx.InvalidURL, KeyError, ValueError):
+        raise FundwatchError(f"{where} redirects to an address that is not valid") from None
+    if target.scheme not in ("http", "https") or not target.host:
+        scheme = target.scheme or "relative"
+        raise FundwatchError(
+            f"{where} redirects to a {scheme}: address, which fundwatch does not follow"
+        )
+    here = response.url
+    if (target.scheme, target.host, target.port) == (here.scheme, here.host, here.port):
+        return target
+    return target.copy_with(username=None, password=None)  # not to another server
 
 
 def _read(response: httpx.Response, cap: int, where: str, truncate: bool) -> bytes:
@@ -428,11 +473,11 @@ def _later(later: RetryLater, where: str) -> FundwatchError:
     status = f"{response.status_code} {response.reason_phrase or ''}".rstrip()
     try:
         when = datetime.now(UTC) + timedelta(seconds=later.seconds)
-        at = when.strftime("%Y-%m-%d %H:%M UTC")
-    except OverflowError:
+        at = "after " + when.strftime("%Y-%m-%d %H:%M UTC")
+    except OverflowError:  # past the year 9999
         at = "much later"
     return FundwatchError(
-        f"{where} answered {status} and asks to wait {later.seconds:g} s: try again after {at}"
+        f"{where} answered {status} and asks to wait {later.seconds:g} s: try again {at}"
     )
 
 
@@ -504,13 +549,19 @@ def redact(text: str, url: str) -> str:
         parts = urlsplit(url.strip())
     except ValueError:
         return text.replace(url, "…") if url else text
+    import re
+    from urllib.parse import unquote
+
     pieces = {url, url.strip(), parts.path, parts.query, parts.netloc}
     pieces.update(p for p in parts.path.split("/"))
     pieces.update(v for pair in parse_qsl(parts.query, keep_blank_values=True) for v in pair)
     pieces.update(p for p in (parts.username, parts.password, parts.fragment) if p)
+    # as a server may quote them: percent-decoded (ab%2Fcd -> ab/cd), in other case
+    decoded = {unquote(p) for p in pieces}
+    pieces |= decoded | {w for d in decoded for w in re.split(r"[/\s]+", d)}
     for piece in sorted(pieces, key=len, reverse=True):
         if len(piece) >= 6 and piece != parts.hostname and piece != host(url):
-            text = text.replace(piece, "…")
+            text = re.sub(re.escape(piece), "…", text, flags=re.IGNORECASE)
     return text
 
 

@@ -16,6 +16,7 @@ deadline: a call may have none yet.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
@@ -134,9 +135,10 @@ def split_tags(value: Any) -> tuple[str, ...]:
 
 def parse_budget(text: str) -> int | float | str:
     compact = text.strip().replace("_", "")
-    if re.fullmatch(r"\d+", compact):
+    # (a number of thousands of digits, which int() refuses, stays text)
+    if re.fullmatch(r"\d{1,30}", compact):
         return int(compact)
-    if re.fullmatch(r"\d+\.\d+", compact):
+    if re.fullmatch(r"\d{1,30}\.\d{1,30}", compact):
         return float(compact)
     return text.strip()
 
@@ -148,6 +150,9 @@ def check_budget(value: Any) -> int | float | str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise BadValue(f"budget must be a number or text, not {shown(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        # nan and inf are TOML, but no budget; JSON output would not be JSON
+        raise BadValue("budget must be a finite number")
     return value
 
 

@@ -15,6 +15,7 @@ milestone events left out, so that ``export ics | import`` changes nothing.
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
@@ -301,21 +302,37 @@ def _moved_start(first: datetime, rule: Any, target: datetime) -> datetime:
 
 class _YearsUpTo:
     """The rule library looks for occurrences until ``datetime.MAXYEAR`` (9999) even when
-    UNTIL has long passed, if none matches; within this block it stops at ``year``."""
+    UNTIL has long passed, if none matches; within this block it stops at ``year``.
+
+    Only the rule library's own view of the ``datetime`` module changes (a stand-in
+    with another MAXYEAR), never the standard module that every thread shares, and
+    one block at a time: two imports in threads of one process cannot leave the
+    limit lowered, as saving and restoring a shared global in each would."""
 
     def __init__(self, year: int) -> None:
         self.year = year
 
     def __enter__(self) -> None:
-        import datetime as module
+        import datetime as real
+        import types
 
-        self.saved = module.MAXYEAR
-        setattr(module, "MAXYEAR", min(self.year, self.saved))  # noqa: B010 (a Final)
+        from dateutil import rrule
+
+        _YEARS_LOCK.acquire()
+        self.saved = rrule.datetime  # type: ignore[attr-defined]
+        clamped = types.ModuleType("datetime")
+        clamped.__dict__.update(real.__dict__)
+        clamped.MAXYEAR = min(self.year, real.MAXYEAR)  # type: ignore[attr-defined]
+        rrule.datetime = clamped  # type: ignore[attr-defined]
 
     def __exit__(self, *exc: object) -> None:
-        import datetime as module
+        from dateutil import rrule
 
-        setattr(module, "MAXYEAR", self.saved)  # noqa: B010
+        rrule.datetime = self.saved  # type: ignore[attr-defined]
+        _YEARS_LOCK.release()
+
+
+_YEARS_LOCK = threading.RLock()
 
 
 def _occurrences(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from datetime import time
 from pathlib import Path
+from typing import Any
 
 from fundwatch.domain.errors import BadValue, FundwatchError, raise_all
 from fundwatch.domain.fields import URL_HINT, check_opening, read_call, url_problem
@@ -61,11 +63,16 @@ def read_json(text: str, name: str, default_tz: str) -> list[Incoming]:
     """Calls as `list --format json` writes them (or rows of `upcoming --format json`,
     grouped by call), or an object with such a list under ``calls``."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except json.JSONDecodeError as exc:
         raise FundwatchError(
             f"{name} line {exc.lineno}: not valid JSON ({exc.msg}, column {exc.colno})"
         ) from None
+    except ValueError as exc:  # a number of over 4,300 digits; NaN or Infinity
+        reason = str(exc).split(":")[0]
+        if "digits" in reason:
+            reason = "a number of more than 4,300 digits"
+        raise FundwatchError(f"{name}: not valid JSON ({reason})") from None
     except RecursionError:
         raise FundwatchError(f"{name}: JSON nested too deeply to be a list of calls") from None
     try:  # "\ud800" is valid JSON, but half a character: no file could hold it
@@ -104,6 +111,19 @@ def read_json(text: str, name: str, default_tz: str) -> list[Incoming]:
         calls.add(incoming, key=call.id if row else None)
     raise_all(name, problems)
     return calls.calls
+
+
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity, which Python's json reads but JSON does not have."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    """A JSON number that Python reads as infinite (1e999) is refused too."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} is too large a number")
+    return value
 
 
 def read_toml(text: str, name: str) -> list[Incoming]:

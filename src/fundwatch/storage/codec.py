@@ -135,10 +135,14 @@ def parse(text: str, path: Path) -> tuple[Watchlist, list[Problem]]:
 
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        return Watchlist(), [Problem(None, "lists or tables nested too deeply")]
     except tomllib.TOMLDecodeError as exc:
         err = toml_error(path, exc, text)
         m = re.match(rf"{re.escape(str(path))} line (\d+): (.*)", err.message)
         return Watchlist(), [Problem(int(m[1]), m[2]) if m else Problem(None, err.message)]
+    except ValueError:  # int() of a number of over 4,300 digits (tomllib lets it through)
+        return Watchlist(), [Problem(None, "a number of more than 4,300 digits")]
     return _Reader(text).read(data)
 
 

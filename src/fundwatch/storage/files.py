@@ -292,6 +292,7 @@ def locked(path: Path) -> Iterator[None]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path = Path(os.path.realpath(path.parent)) / path.name  # and two to its folder
+        _no_planted_link(Path(str(path) + ".lock"))
         lock = FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT)
         lock.acquire()
     except Timeout:
@@ -308,9 +309,27 @@ def locked(path: Path) -> Iterator[None]:
         lock.release()
 
 
+def _no_planted_link(lock: Path) -> None:
+    """A symbolic link where the lock goes is never opened (filelock before 3.20.1
+    followed it and truncated its target: another user's link to your ~/.bashrc)."""
+    import stat
+
+    try:
+        st = os.lstat(lock)
+    except OSError:
+        return
+    if stat.S_ISLNK(st.st_mode):
+        raise WatchlistError(
+            f"{lock} is a symbolic link (owned by {_owner_name(st.st_uid)}): "
+            "not using it as a lock",
+            hint="remove it, or keep the watchlist in a folder of your own",
+        )
+
+
 def _share_lock(lock: Path, path: Path) -> None:
-    """A lock file we made gets the watchlist's group, and write access for whoever may
-    read the watchlist, so that the next writer of a team's file can take it."""
+    """A lock file we made gets the watchlist's owner (when we may: root may) and group,
+    and write access for whoever may read the watchlist, so that the next writer of a
+    team's file, or its owner after a `sudo fundwatch …`, can take it."""
     import stat
 
     with suppress(OSError, AttributeError):  # AttributeError: no uids (Windows)
@@ -318,8 +337,12 @@ def _share_lock(lock: Path, path: Path) -> None:
         watched = os.stat(path)
         if not stat.S_ISREG(mine.st_mode) or mine.st_uid != os.geteuid():  # (POSIX only)
             return
-        if mine.st_gid != watched.st_gid:
-            os.chown(lock, -1, watched.st_gid, follow_symlinks=False)
+        try:  # root's lock (sudo) is the owner's, who could not open it else
+            if (mine.st_uid, mine.st_gid) != (watched.st_uid, watched.st_gid):
+                os.chown(lock, watched.st_uid, watched.st_gid, follow_symlinks=False)
+        except PermissionError:
+            if mine.st_gid != watched.st_gid:
+                os.chown(lock, -1, watched.st_gid, follow_symlinks=False)
         readers = watched.st_mode & 0o444
         os.chmod(lock, 0o600 | readers | readers >> 1)
 
