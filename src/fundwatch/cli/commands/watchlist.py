@@ -248,9 +248,9 @@ def edit(
         # drops first: `--drop-deadline X --set-deadline X=WHEN` puts X back as given
         before = new.deadlines
         for label in drop_deadline or ():
-            new, _ = edits.drop_deadline(new, label)
+            new = edits.drop_deadline(new, label)
         for text in set_deadline or ():
-            new, _ = edits.set_deadline(new, text, default_time)
+            new = edits.set_deadline(new, text, default_time)
         lines += edits.changes(before, new.deadlines)
         if new.deadlines != call.deadlines or new.opens != call.opens:
             check_opening(new)
