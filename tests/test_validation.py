@@ -171,20 +171,6 @@ def test_a_quoted_or_broken_sep_line(fw, watchlist: Path, tmp_path: Path, first,
         assert (watchlist.read_bytes() if watchlist.exists() else None) == before
 
 
-def test_an_import_opening_after_its_last_deadline_is_refused_like_add(
-    fw, watchlist: Path, tmp_path: Path
-) -> None:
-    (tmp_path / "o.csv").write_text("Title;Opens;Deadline\nA;02/05/2027;01/05/2027\n")
-    (tmp_path / "o.json").write_text(
-        '[{"title": "B", "opens": "2027-06-01", "deadline": "2027-05-01"}]'
-    )
-    before = watchlist.read_bytes() if watchlist.exists() else None
-    for source, where in (("o.csv", "o.csv row 2"), ("o.json", "o.json item 1")):
-        r = fw("import", str(tmp_path / source), *AS_OF)
-        assert r.code == 1 and r.err.startswith(f"error: {where}: the opening date "), r.err
-    assert (watchlist.read_bytes() if watchlist.exists() else None) == before
-
-
 def test_json_lists_every_bad_item() -> None:
     data = json.dumps([
         {"title": "A", "deadlines": ["TBC"], "state": "applied"},

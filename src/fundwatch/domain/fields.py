@@ -496,7 +496,7 @@ def restamp(call: Call, now: datetime) -> Call:
     return call.replace(fingerprint=mark, sequence=call.sequence + 1, modified=stamp)
 
 
-def check_opening(call: Call, field: str = "--opens") -> None:
+def check_opening(call: Call) -> None:
     """A call cannot open after its last deadline (a date typed in the wrong field, or
     day and month swapped)."""
     if call.opens is None or not call.deadlines:
@@ -508,8 +508,8 @@ def check_opening(call: Call, field: str = "--opens") -> None:
             "%d/%m/%Y %H:%M" if isinstance(call.opens, datetime) else "%d/%m/%Y"
         )
         raise BadValue(
-            f"{field} {shown} is after the last deadline of {call.id}, {_written(last)}",
-            hint=f"check {field} and the deadlines; dates are day first: 08/04/2027 is 8 April",
+            f"--opens {shown} is after the last deadline of {call.id}, {_written(last)}",
+            hint="check --opens and the deadlines; dates are day first: 08/04/2027 is 8 April",
         )
 
 

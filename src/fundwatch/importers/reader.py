@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fundwatch.domain.errors import BadValue, FundwatchError, raise_all
-from fundwatch.domain.fields import URL_HINT, check_opening, read_call, url_problem
+from fundwatch.domain.fields import URL_HINT, read_call, url_problem
 from fundwatch.domain.timeutil import Clock
 from fundwatch.importers.base import FORMATS, Gathered, Incoming
 from fundwatch.importers.source import Source, decode
@@ -43,16 +43,6 @@ def read_calls(
         raise BadValue(f"unknown format '{source.format}'", hint="one of " + ", ".join(FORMATS))
     if not calls:
         raise FundwatchError(f"{source.name} holds no calls")
-    late = []  # the rule `add` applies, on each call as the whole source gives it
-    for incoming in calls:
-        try:
-            check_opening(incoming.call, "the opening date")
-        except BadValue as exc:
-            where = incoming.where or source.name
-            if not where.startswith(source.name):
-                where = f"{source.name} {where}"
-            late.append(f"{where}: {exc.message} ({exc.hint})")
-    raise_all(source.name, late)
     return calls
 
 
