@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, NamedTuple
 from xml.etree import ElementTree as ET
@@ -183,7 +183,7 @@ def test_caldav_publish_edit_remove_expire(fw, fw_env, watchlist, radicale):
     first = publish_json(fw, url, "--as-of", DAY0, env=auth)
     assert first | {"requests": 0} == {
         "dry_run": False, "created": 3, "updated": 0, "cancelled": 0, "unchanged": 0,
-        "deleted": 0, "conflicts": [], "requests": 0,
+        "deleted": 0, "conflicts": [], "foreign": [], "requests": 0,
     }  # fmt: skip
     assert first["requests"] == 4  # one listing, three PUTs
     events = report(url)
@@ -292,6 +292,75 @@ def test_caldav_conflicts_errors_and_netrc(fw, fw_env, watchlist, radicale):
     assert r.code == 2 and PASSWORD not in r.err + r.out
 
 
+def test_caldav_two_watchlists_leave_each_others_events_alone(fw, fw_env, watchlist, radicale):
+    """Bob publishes the same call (the same UIDs) from his own watchlist into Alice's
+    calendar: he neither overwrites her event nor, removing the call, cancels it."""
+    watchlist.write_text(WATCHLIST, encoding="utf-8")
+    bob = watchlist.with_name("bob.toml")
+    bob.write_text(WATCHLIST.replace('title = "Alpha call"', 'title = "Bob alpha"'))
+    url = radicale.calendar()
+    auth = {"FUNDWATCH_CALDAV_USER": USER, "FUNDWATCH_CALDAV_PASSWORD": PASSWORD}
+    assert publish_json(fw, url, "--as-of", DAY0, env=auth)["created"] == 3
+    theirs = fw("-f", str(bob), "publish", url, "--as-of", DAY0, "--format", "json", env=auth)
+    assert theirs.code == 1 and "not written from this watchlist" in theirs.err, theirs
+    assert "--force" in theirs.err and theirs.err.count("\n") == 1
+    assert json.loads(theirs.out)["foreign"] == [
+        "alpha/stage-1@fundwatch", "alpha/stage-2@fundwatch", "beta/deadline-1@fundwatch",
+    ]  # fmt: skip
+    assert str(report(url)["alpha/stage-1@fundwatch"]["SUMMARY"]).endswith("Alpha call (Stage 1)")
+    assert fw("-f", str(bob), "remove", "alpha", "--yes").code == 0
+    fw("-f", str(bob), "publish", url, "--as-of", DAY0, env=auth)
+    events = report(url)
+    assert events["alpha/stage-1@fundwatch"].get("STATUS") is None  # Alice's, untouched
+    again = publish_json(fw, url, "--as-of", DAY0, env=auth)
+    assert (again["unchanged"], again["conflicts"]) == (3, [])
+    # the same collection spelled otherwise is still ours
+    spelled = "HTTP://" + url.split("://", 1)[1].rstrip("/")
+    assert publish_json(fw, spelled, "--as-of", DAY0, env=auth)["unchanged"] == 3
+
+
+def test_caldav_a_run_failing_half_way_records_what_it_wrote(fw, fw_env, watchlist, radicale):
+    """The third PUT fails (Radicale refuses a second resource with beta's UID): the two
+    events written before are recorded, so the next run finds them its own."""
+    watchlist.write_text(WATCHLIST, encoding="utf-8")
+    url = radicale.calendar()
+    auth = {"FUNDWATCH_CALDAV_USER": USER, "FUNDWATCH_CALDAV_PASSWORD": PASSWORD}
+    squatter = FOREIGN.replace("team-lunch-42@example.org", "beta/deadline-1@fundwatch")
+    assert httpx.put(url + "squat.ics", content=squatter, auth=(USER, PASSWORD)).is_success
+    failed = fw("publish", url, "--as-of", DAY0, env=auth)
+    assert failed.code == 1 and failed.err.count("\n") == 1, failed
+    assert set(report(url)) == {
+        "alpha/stage-1@fundwatch", "alpha/stage-2@fundwatch", "beta/deadline-1@fundwatch",
+    }  # fmt: skip
+    assert httpx.delete(url + "squat.ics", auth=(USER, PASSWORD)).is_success
+    again = publish_json(fw, url, "--as-of", DAY0, env=auth)
+    assert (again["created"], again["unchanged"], again["foreign"]) == (1, 2, [])
+
+
+def test_caldav_an_event_a_colleague_edited_stays_theirs_while_ours_is_unchanged(
+    fw, fw_env, watchlist, radicale
+):
+    """A colleague edits our event on the server; we changed nothing: no PUT (bound to
+    412), exit 0, their version stays; --force puts ours back."""
+    watchlist.write_text(WATCHLIST, encoding="utf-8")
+    url = radicale.calendar()
+    auth = {"FUNDWATCH_CALDAV_USER": USER, "FUNDWATCH_CALDAV_PASSWORD": PASSWORD}
+    assert publish_json(fw, url, "--as-of", DAY0, env=auth)["created"] == 3
+    name = url + "alpha~stage-1@fundwatch.ics"
+    theirs = httpx.get(name, auth=(USER, PASSWORD)).text.replace(
+        "SUMMARY:Deadline: Alpha call (Stage 1)", "SUMMARY:Alpha with Bob's note"
+    )
+    assert httpx.put(name, content=theirs, auth=(USER, PASSWORD)).status_code in (201, 204)
+    before = radicale.counts()
+    again = publish_json(fw, url, "--as-of", DAY0, env=auth)
+    assert (again["unchanged"], again["conflicts"], again["requests"]) == (3, [], 1)
+    assert radicale.counts().get("PUT", 0) == before.get("PUT", 0)
+    assert str(report(url)["alpha/stage-1@fundwatch"]["SUMMARY"]) == "Alpha with Bob's note"
+    forced = publish_json(fw, url, "--as-of", DAY0, "--force", env=auth)
+    assert (forced["updated"], forced["unchanged"]) == (1, 2)
+    assert str(report(url)["alpha/stage-1@fundwatch"]["SUMMARY"]).endswith("(Stage 1)")
+
+
 # --- a folder and its subscriber -----------------------------------------------------------
 
 
@@ -358,7 +427,8 @@ def test_folder_feed_page_and_a_subscriber(fw, fw_env, watchlist, web, tmp_path)
     upcoming = fw("upcoming", "--within", "365d", "--format", "json", "--as-of", DAY0)
     assert json.loads(httpx.get(base + "deadlines.json").content) == json.loads(upcoming.out)
     page = httpx.get(base + "index.html").text
-    assert "<script" not in page and "<link" not in page and "src=" not in page
+    assert "<script" not in page and "src=" not in page
+    assert re.findall("<link[^>]*>", page) == ['<link rel="icon" href="data:,">']  # no favicon.ico
     # the sections in order: heading, the timeline picture (inline SVG), months, footer
     order = [page.index(f'<section id="{n}">') for n in ("heading", "timeline", "months")]
     assert order == sorted(order) and "<svg" in page
@@ -424,3 +494,100 @@ def test_folder_feed_page_and_a_subscriber(fw, fw_env, watchlist, web, tmp_path)
     r = fw("publish", base + "moved/")
     assert r.code == 1 and "redirects that address (301)" in r.err, r.err
     assert r.err.count("\n") == 1 and "elsewhere" not in r.err
+
+
+def test_folder_base_url_with_a_query_is_refused(fw, fw_env, watchlist, tmp_path):
+    """The feed's name goes after the folder's path: a query or fragment would make
+    ``https://x/p?q=1/deadlines.ics``, a subscription address that is not the feed."""
+    watchlist.write_text(WATCHLIST, encoding="utf-8")
+    for base in ("https://x.example/p?q=1", "https://x.example/p/#top"):
+        r = fw("publish", str(tmp_path / "site"), "--base-url", base, "--as-of", DAY0)
+        assert r.code == 2 and "query or fragment" in r.err and r.out == "", r
+        assert not (tmp_path / "site").exists()
+
+
+def test_publish_to_an_empty_name_is_refused(fw, fw_env, watchlist, tmp_path, monkeypatch):
+    """``publish "$DIR"`` with DIR unset wrote the three files into the current folder."""
+    watchlist.write_text(WATCHLIST, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for target in ("", "  "):
+        r = fw("publish", target, "--as-of", DAY0)
+        assert r.code == 2 and "empty" in r.err and r.out == "", r
+    assert not (tmp_path / "index.html").exists() and not (tmp_path / "deadlines.ics").exists()
+
+
+class DigestCalDAV(BaseHTTPRequestHandler):
+    """A calendar collection behind Digest authentication (as Baïkal's default): an
+    empty listing, and PUTs taken; any other Authorization is answered 401."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def authorised(self) -> bool:
+        import hashlib
+
+        def md5(text: str) -> str:
+            return hashlib.md5(text.encode()).hexdigest()
+
+        header = self.headers.get("Authorization", "")
+        fields = dict(re.findall(r'(\w+)="?([^",]*)"?', header))
+        if not header.startswith("Digest ") or fields.get("username") != USER:
+            return False
+        ha1 = md5(f"{USER}:cal:{PASSWORD}")
+        ha2 = md5(f"{self.command}:{fields.get('uri')}")
+        expected = md5(f"{ha1}:n0nce:{fields.get('nc')}:{fields.get('cnonce')}:auth:{ha2}")
+        return fields.get("response") == expected
+
+    def answer(self, status: int, body: bytes = b"", **headers: str) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def handle_any(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.seen.append((self.command, self.headers.get("Authorization", "")))  # type: ignore[attr-defined]
+        if not self.authorised():
+            self.answer(401, WWW_Authenticate='Digest realm="cal", nonce="n0nce", qop="auth"')
+        elif self.command == "PROPFIND":
+            self.answer(207, (
+                b'<?xml version="1.0"?><d:multistatus xmlns:d="DAV:" '
+                b'xmlns:c="urn:ietf:params:xml:ns:caldav"><d:response><d:href>/cal/</d:href>'
+                b"<d:propstat><d:prop><d:resourcetype><d:collection/><c:calendar/>"
+                b"</d:resourcetype></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat>"
+                b"</d:response></d:multistatus>"
+            ))  # fmt: skip
+        else:
+            self.answer(201, ETag=f'"{len(self.server.seen)}"')  # type: ignore[attr-defined]
+
+    do_PROPFIND = do_PUT = handle_any
+
+
+def test_caldav_a_server_asking_for_digest(fw, fw_env, watchlist):
+    watchlist.write_text(WATCHLIST, encoding="utf-8")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), DigestCalDAV)
+    httpd.seen = []  # type: ignore[attr-defined]
+    serve = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    serve.daemon = True
+    serve.start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/cal/"
+        auth = {"FUNDWATCH_CALDAV_USER": USER, "FUNDWATCH_CALDAV_PASSWORD": PASSWORD}
+        r = fw("publish", url, "--as-of", DAY0, env=auth)
+        assert (r.code, r.out) == (0, "created 3, updated 0, cancelled 0, unchanged 0\n"), r.err
+        puts = [a for m, a in httpd.seen if m == "PUT"]
+        assert len(puts) == 3 and all(a.startswith("Digest ") for a in puts)  # one try each
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_folder_calendar_name_escaped_as_text(fw, fw_env, watchlist, tmp_path):
+    watchlist.write_text(WATCHLIST, encoding="utf-8")
+    Path(fw_env["FUNDWATCH_CONFIG"]).write_text('calendar_name = "Fonds; a, b \\\\ c"\n')
+    r = fw("publish", str(tmp_path / "site"), "--as-of", DAY0)
+    assert r.code == 0, r.err
+    lines = (tmp_path / "site" / "deadlines.ics").read_text(encoding="utf-8").splitlines()
+    assert "X-WR-CALNAME:Fonds\\; a\\, b \\\\ c" in lines and "NAME:Fonds\\; a\\, b \\\\ c" in lines

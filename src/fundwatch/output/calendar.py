@@ -98,7 +98,7 @@ def calendar(calls: Iterable[Call], clock: Clock, options: Options) -> bytes:
 def head(options: Options, method: bool = True) -> tuple[bytes, bytes]:
     """The calendar's lines before its components, and its last line. CalDAV resources
     carry no METHOD (RFC 4791 4.1); a published feed says how often to look again."""
-    from icalendar import Calendar, vDuration
+    from icalendar import Calendar, vDuration, vText
 
     cal = Calendar()
     cal.add("prodid", f"-//fundwatch//fundwatch {__version__}//EN")
@@ -106,8 +106,9 @@ def head(options: Options, method: bool = True) -> tuple[bytes, bytes]:
     cal.add("calscale", "GREGORIAN")
     if method:
         cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", options.name)
-    cal.add("name", options.name)
+    # vText: icalendar writes these two as they are, ';' ',' '\\' unescaped
+    cal.add("x-wr-calname", vText(options.name))
+    cal.add("name", vText(options.name))
     if options.refresh is not None and method:
         cal.add("refresh-interval", options.refresh, parameters={"VALUE": "DURATION"})
         cal.add("x-published-ttl", vDuration(options.refresh))

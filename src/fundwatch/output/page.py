@@ -148,6 +148,8 @@ def page(parts: Sequence[Section], title: str) -> str:
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        # an empty icon of its own: browsers ask for /favicon.ico otherwise
+        '<link rel="icon" href="data:,">\n'
         f"<title>{_e(title)}</title>\n<style>\n{STYLE}\n</style></head>\n"
         f"<body><main>\n{body}\n</main></body></html>\n"
     )

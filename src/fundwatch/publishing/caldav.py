@@ -23,7 +23,7 @@ one-line errors; what fundwatch needs is one listing and one request per change.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
@@ -72,6 +72,7 @@ class Outcome:
         self.unchanged: list[str] = []
         self.deleted: list[str] = []
         self.conflicts: list[str] = []
+        self.foreign: list[str] = []  # on the server with our UID, not written from here
         self.requests = 0
 
     def line(self) -> str:
@@ -83,6 +84,8 @@ class Outcome:
             text += f", deleted {len(self.deleted)}"
         if self.conflicts:
             text += f", changed on the server {len(self.conflicts)}"
+        if self.foreign:
+            text += f", not ours {len(self.foreign)}"
         return text
 
     def record(self) -> dict[str, Any]:
@@ -93,6 +96,7 @@ class Outcome:
             "unchanged": len(self.unchanged),
             "deleted": len(self.deleted),
             "conflicts": sorted(self.conflicts),
+            "foreign": sorted(self.foreign),
             "requests": self.requests,
         }
 
@@ -117,8 +121,9 @@ def collection_url(target: str) -> str:
         )
     if parts.query or parts.fragment:
         raise BadValue("the CalDAV URL has a query or fragment", hint="give the calendar's address")
-    url = target.strip()
-    return url if url.endswith("/") else url + "/"
+    # one spelling per collection: its bookkeeping is kept under this address
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
 
 
 def credentials(url: str) -> tuple[str, str] | None:
@@ -144,6 +149,31 @@ def credentials(url: str) -> tuple[str, str] | None:
         return None
     login, _, password = found
     return (login or "", password or "")
+
+
+def login(user: str, password: str) -> httpx.Auth:
+    """Basic, sent at once (Nextcloud, Radicale, SOGo, iCloud); for a server that asks
+    for Digest instead (Baïkal by default), httpx's Digest from its first 401 on."""
+    import httpx
+
+    class BasicOrDigest(httpx.Auth):
+        def __init__(self) -> None:
+            self.digest: httpx.DigestAuth | None = None
+
+        def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+            if self.digest is None:
+                request = next(httpx.BasicAuth(user, password).auth_flow(request))
+                response = yield request
+                challenges = response.headers.get_list("www-authenticate")
+                if response.status_code != 401 or not any(
+                    c.lower().startswith("digest ") for c in challenges
+                ):
+                    return
+                self.digest = httpx.DigestAuth(user, password)
+                del request.headers["Authorization"]
+            yield from self.digest.auth_flow(request)
+
+    return BasicOrDigest()
 
 
 def resource_name(uid: str) -> str:
@@ -363,13 +393,21 @@ def sync(
                     continue
                 state[uid] = Written(etag, mark)
             outcome.created.append(uid)
-        elif was is not None and was.digest == mark and was.etag in (there, ""):
+        elif was is None and not force:
+            # there, but not written from this watchlist: another watchlist publishing
+            # the same call to this calendar (or a bookkeeping lost): left alone
+            if not cancelled:
+                outcome.foreign.append(uid)
+            continue
+        elif was is not None and was.digest == mark and (was.etag in (there, "") or not force):
+            # nothing new from us; one someone changed on the server stays theirs until
+            # we change it too (then 412, reported) or ``force``: no PUT bound to fail
             if not was.etag and not dry_run:
                 state[uid] = Written(there, mark)  # the server gave no ETag when we wrote
             outcome.unchanged.append(uid)
         else:
-            # ours (our UID), changed by us: replace the version we wrote; one we never
-            # recorded (a bookkeeping lost) is replaced as it is there
+            # ours, changed by us: replace the version we wrote; with ``force``, one we
+            # never wrote (another watchlist's, a bookkeeping lost) is taken over
             match = there if (force or was is None or not was.etag) else was.etag
             if not dry_run:
                 status, etag = server.put(name, body, match)

@@ -86,6 +86,8 @@ def publish(
     settings = session.settings
     options = calendar.options_for(profile.value, settings.alarms, False, settings.milestones)
     options = options._replace(name=settings.calendar_name, stable=True)
+    if not target.strip():  # an unset "$DIR": not the current folder
+        raise UsageProblem("FOLDER|URL is empty", hint="give the folder to write or a CalDAV URL")
     if caldav.is_url(target):
         if base_url is not None:
             raise UsageProblem("--base-url is for a folder; a CalDAV calendar has its own URL")
@@ -120,6 +122,11 @@ def _to_folder(
 
         check_url(base_url, "--base-url")
         base_url = base_url.strip()
+        if "?" in base_url or "#" in base_url:  # the feed's name goes after the path
+            raise UsageProblem(
+                "--base-url has a query or fragment",
+                hint="give the folder's address, e.g. https://team.example/deadlines/",
+            )
     check_folder(folder)
     clock = session.clock
     counts = {"events": 0, "cancelled": 0}
@@ -177,7 +184,6 @@ def _to_caldav(
     force: bool,
     fmt: PublishFormat,
 ) -> int | None:
-    import httpx
 
     from fundwatch import net
     from fundwatch.domain.fields import restamp
@@ -198,33 +204,50 @@ def _to_caldav(
     items = calendar_items(calls, ledger, session, filters, False, options)
     start, end = calendar.head(options, method=False)
     resources = {i.uid: (start + i.data + end, i.cancelled) for i in items}
-    with net.client(timeout=20.0) as client:
-        if login is not None:
-            client.auth = httpx.BasicAuth(*login)
-        progress = net.Progress(f"Publishing to {net.host(url)}", fmt is PublishFormat.text)
-        try:
-            outcome = caldav.sync(
-                caldav.Server(client, url),
-                resources,
-                state,
-                dry_run,
-                force,
-                lambda n: progress.update(f"Publishing to {net.host(url)}: {n}/{len(resources)}"),
-            )
-        finally:
-            progress.close()
-    if not dry_run and (stale or ledger.changed or state != before):
-        try:
-            with store.transaction(session.path) as changed:
-                changed.calls = [restamp(c, now) for c in changed.calls]
-                ledger.store(changed.extra)
-                caldav.store_state(changed.extra, url, state)
-        except WatchlistError as exc:
-            sys.stderr.write(f"warning: calendar changes not recorded: {exc}\n")
+    try:
+        with net.client(timeout=20.0) as client:
+            if login is not None:
+                client.auth = caldav.login(*login)
+            progress = net.Progress(f"Publishing to {net.host(url)}", fmt is PublishFormat.text)
+            try:
+                outcome = caldav.sync(
+                    caldav.Server(client, url),
+                    resources,
+                    state,
+                    dry_run,
+                    force,
+                    lambda n: progress.update(
+                        f"Publishing to {net.host(url)}: {n}/{len(resources)}"
+                    ),
+                )
+            finally:
+                progress.close()
+    finally:
+        # also when the run failed half way: what was written is ours on the next run
+        if not dry_run and (stale or ledger.changed or state != before):
+            try:
+                with store.transaction(session.path) as changed:
+                    changed.calls = [restamp(c, now) for c in changed.calls]
+                    ledger.store(changed.extra)
+                    caldav.store_state(changed.extra, url, state)
+            except WatchlistError as exc:
+                sys.stderr.write(f"warning: calendar changes not recorded: {exc}\n")
     if fmt is PublishFormat.json:
         out(tables.to_json({"dry_run": dry_run, **outcome.record()}))
     else:
         out(("dry run, nothing sent: would have " if dry_run else "") + outcome.line() + "\n")
+    if outcome.foreign:
+        n = len(outcome.foreign)
+        foreign = FundwatchError(
+            f"{n} event{'s' * (n > 1)} at {net.host(url)} with this watchlist's "
+            f"UID{'s' * (n > 1)} {'were' if n > 1 else 'was'} not written from this "
+            f"watchlist (another watchlist publishes the same call there?), left alone: "
+            f"{', '.join(outcome.foreign[:3])}{' ...' if n > 3 else ''}",
+            hint="publish again with --force to take them over",
+        )
+        if not outcome.conflicts:
+            raise foreign
+        sys.stderr.write(f"error: {foreign}\n")
     if outcome.conflicts:
         n = len(outcome.conflicts)
         raise FundwatchError(
