@@ -146,3 +146,40 @@ def test_remove_takes_several_ids(fw, watchlist):
     assert r.code == 0, r.err
     assert r.out == "Removed eic-accelerator-2027.\nRemoved eic-pathfinder-2027.\n"
     assert json.loads(fw("list", "--format", "json").out) == []
+
+
+def test_drop_then_set_the_same_label_replaces_it(fw, watchlist):
+    # drops go first whatever the order typed: the pair is never a silent no-op
+    r = fw("edit", "eic-acc", "--set-deadline", "Cut-off 2=11/03/2027 17:00",
+           "--drop-deadline", "Cut-off 2", *AS_OF)  # fmt: skip
+    assert r.code == 0, r.err
+    assert deadlines(fw) == [C1, C2_MOVED, C3]
+    assert r.out.splitlines()[1:] == [
+        "  moved Cut-off 2: 4 Mar 2027 17:00 to 11 Mar 2027 17:00 (Brussels)"
+    ]
+
+
+def test_an_id_in_odd_case_is_that_call_not_a_prefix(fw, watchlist):
+    text = watchlist.read_text(encoding="utf-8")
+    watchlist.write_text(
+        text + '\n[[calls]]\nid = "eic"\ntitle = "EIC"\ndeadline = 2027-06-01\n', encoding="utf-8"
+    )
+    r = fw("show", "EIC", "--format", "json", *AS_OF)
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["id"] == "eic"
+
+
+def test_set_deadline_on_a_label_two_deadlines_share_is_refused(fw, watchlist):
+    assert fw("add", "Dup", "--id", "dup", "-d", "S1=01/02/2027", "-d", "s1=01/03/2027").code == 0
+    before = watchlist.read_bytes()
+    r = fw("edit", "dup", "--set-deadline", "S1=05/03/2027", *AS_OF)
+    assert r.code == 1 and "dup has 2 deadlines labelled 'S1'" in r.err, r.err
+    assert watchlist.read_bytes() == before
+
+
+def test_an_id_and_another_calls_identifier_alike_are_both_named(fw, watchlist):
+    assert fw("add", "By hand", "--id", "horizon-x").code == 0
+    assert fw("add", "Watched", "--id", "w", "--identifier", "HORIZON-X").code == 0
+    r = fw("show", "HORIZON-X", *AS_OF)
+    assert r.code == 1 and "could be any of 2 calls: horizon-x, w" in r.err, r.err
+    assert json.loads(fw("show", "horizon-x", "--format", "json", *AS_OF).out)["id"] == "horizon-x"

@@ -107,3 +107,19 @@ def test_an_unlabelled_deadline_beside_others_is_added_not_a_replacement(fw, fw_
         "17:00 (Brussels)"
     )
     assert len(_ats(fw)["eic-accelerator-2027"]) == 3
+
+
+def test_an_identifier_in_another_case_is_the_same_call(fw, fw_env, tmp_path: Path) -> None:
+    # `add` refuses it as a duplicate; an import must not make the duplicate either
+    _write(fw_env)
+    (tmp_path / "c.csv").write_text(
+        "Title;Identifier;Deadline\n"
+        "EIC Accelerator 2027;horizon-eic-2027-accelerator-01;Cut-off 4: 01/12/2027 17:00\n"
+    )
+    r = fw("import", str(tmp_path / "c.csv"), *AS_OF)
+    assert r.code == 0, r.err
+    assert r.out.startswith("updated eic-accelerator-2027: new cut-off 4"), r.out
+    listed = json.loads(fw("list", "--format", "json", *AS_OF).out)
+    assert [(c["id"], c["identifier"]) for c in listed] == [
+        ("eic-accelerator-2027", "HORIZON-EIC-2027-ACCELERATOR-01")
+    ]

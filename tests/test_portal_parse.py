@@ -564,10 +564,11 @@ def test_topic_to_call(page: dict[str, Any]) -> None:
     assert (call.tags, call.notes, call.state) == ((), None, "watching")
 
 
-def test_topic_without_deadline_cannot_become_a_call(page: dict[str, Any]) -> None:
+def test_topic_without_deadline_becomes_a_tbc_call(page: dict[str, Any]) -> None:
+    # a forthcoming topic is what cluster managers watch first; sync fills the date in
     t = by_id(parse_search_page(page))[EIE]._replace(deadlines=())
-    with pytest.raises(FundwatchError, match=f"{EIE} has no deadline on the portal"):
-        topic_to_call(t, "x")
+    call = topic_to_call(t, "x")
+    assert (call.identifier, call.deadlines) == (EIE, ())
 
 
 def test_identifier_query() -> None:

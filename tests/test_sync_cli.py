@@ -196,3 +196,16 @@ def test_watch_and_sync_in_real_processes(fw_proc, fw, portal, watchlist):
         f"{SSRI04}: deadline moved from 12 Nov 2025 17:00 to 19 Nov 2025 17:00 (Brussels)\n"
     )
     assert calls(fw)[SSRI04.lower()]["deadlines"][0]["at"] == "2025-11-19T17:00:00+01:00"
+
+
+def test_a_topic_without_a_date_yet_is_watched_tbc_and_sync_fills_it_in(fw, portal, watchlist):
+    move_deadline(portal, EIE)  # forthcoming: no deadline on the portal yet
+    for meta in portal_meta(portal, EIE):
+        meta.pop("actions", None)
+    r = fw("watch", EIE, *AS_OF)
+    assert (r.code, r.out) == (0, f"{EIE.lower()}\n"), r.err
+    assert calls(fw)[EIE.lower()]["deadlines"] == []
+    move_deadline(portal, EIE, "2026-01-20T16:00:00.000+0000")
+    r = fw("sync", *AS_OF)
+    assert r.code == 0, r.err
+    assert [d["at"] for d in calls(fw)[EIE.lower()]["deadlines"]] == ["2026-01-20T17:00:00+01:00"]

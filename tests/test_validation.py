@@ -156,6 +156,21 @@ def test_the_first_line_sep_sets_the_separator(fw, watchlist: Path, tmp_path: Pa
     assert fw("import", str(tmp_path / "s.csv"), *AS_OF).out.endswith("1 unchanged.\n")
 
 
+@pytest.mark.parametrize(
+    ("first", "said"),
+    [('"sep=;"', None), ("sep=", "'sep=' names no separator"), ("sep=;;", "'sep=;;' names no")],
+)
+def test_a_quoted_or_broken_sep_line(fw, watchlist: Path, tmp_path: Path, first, said) -> None:
+    (tmp_path / "s.csv").write_text(f"{first}\nTitle;Deadline\nA;15/12/2026\n")
+    before = watchlist.read_bytes() if watchlist.exists() else None
+    r = fw("import", str(tmp_path / "s.csv"), *AS_OF)
+    if said is None:
+        assert r.code == 0, r.err
+    else:  # not a header row that has no title column
+        assert (r.code, r.err.count("\n")) == (1, 1) and said in r.err, r.err
+        assert (watchlist.read_bytes() if watchlist.exists() else None) == before
+
+
 def test_json_lists_every_bad_item() -> None:
     data = json.dumps([
         {"title": "A", "deadlines": ["TBC"], "state": "applied"},

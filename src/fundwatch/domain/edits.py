@@ -1,5 +1,5 @@
 """One deadline at a time: `edit --set-deadline` and `--drop-deadline`, and the lines
-that say what became of each deadline when `--deadline` replaces them all."""
+that say what became of each deadline (`changes`) however they were edited."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def _labels(call: Call) -> str:
     return f"its labels: {', '.join(labels)}" if labels else "its deadlines have no labels"
 
 
-def set_deadline(call: Call, text: str, default_time: time | None) -> tuple[Call, list[str]]:
+def set_deadline(call: Call, text: str, default_time: time | None) -> Call:
     """``Cut-off 2=11/03/2027 17:00``: the deadline with that label (any case) changed,
     or added when the call has none. Without a label, the call's one unlabelled
     deadline is changed (or one added when it has none)."""
@@ -89,6 +89,11 @@ def set_deadline(call: Call, text: str, default_time: time | None) -> tuple[Call
     deadlines = list(call.deadlines)
     if given.label is not None:
         places = _labelled(call, given.label)
+        if len(places) > 1:  # which one? changing the first would be a guess
+            raise BadValue(
+                f"--set-deadline: {call.id} has {len(places)} deadlines labelled '{given.label}'",
+                hint="remove them with --drop-deadline LABEL, then set each under its own label",
+            )
     else:
         places = [i for i, d in enumerate(deadlines) if d.label is None]
         if len(places) > 1:
@@ -98,7 +103,7 @@ def set_deadline(call: Call, text: str, default_time: time | None) -> tuple[Call
             )
     if not places:
         deadlines.append(given)
-        return call.replace(deadlines=sort_deadlines(deadlines)), [_added(given)]
+        return call.replace(deadlines=sort_deadlines(deadlines))
     old = deadlines[places[0]]
     # the deadline keeps its label as written, its own zone and its other keys
     at = given.at
@@ -106,9 +111,9 @@ def set_deadline(call: Call, text: str, default_time: time | None) -> tuple[Call
         at = _parse(text, old.timezone, default_time).at
     new = Deadline(at, old.timezone, old.label, old.extra)
     if new == old:
-        return call, []
+        return call
     deadlines[places[0]] = new
-    return call.replace(deadlines=sort_deadlines(deadlines)), [_moved(old, new)]
+    return call.replace(deadlines=sort_deadlines(deadlines))
 
 
 def _parse(text: str, tz: str, default_time: time | None) -> Deadline:
@@ -127,7 +132,7 @@ def _parse(text: str, tz: str, default_time: time | None) -> Deadline:
     return found
 
 
-def drop_deadline(call: Call, label: str) -> tuple[Call, list[str]]:
+def drop_deadline(call: Call, label: str) -> Call:
     """The deadline(s) with that label (any case) removed; failing a label, those on the
     date (or at the date and time) given."""
     places = _labelled(call, label)
@@ -144,9 +149,8 @@ def drop_deadline(call: Call, label: str) -> tuple[Call, list[str]]:
         raise BadValue(
             f"--drop-deadline: {call.id} has no deadline labelled '{label}'", hint=_labels(call)
         )
-    gone = [call.deadlines[i] for i in places]
     kept = tuple(d for i, d in enumerate(call.deadlines) if i not in places)
-    return call.replace(deadlines=kept), [_removed(d) for d in gone]
+    return call.replace(deadlines=kept)
 
 
 def _day_of(value: date | datetime) -> date:

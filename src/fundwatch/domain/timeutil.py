@@ -292,6 +292,11 @@ def _in_named_zone(
                 f"'{raw}' is in Central European Time, but the call's zone {tz} is not",
                 hint=f"write the time as it is in {tz}, or with an offset such as +01:00",
             )
+        # in the hour that repeats when the clocks go back, the name says which one
+        named = marked["cet"].upper()
+        said = "CEST" if named == "CEST" or "SUMMER" in named else "CET"
+        if value.replace(fold=1, tzinfo=zone(tz)).tzname() == said:
+            value = value.replace(fold=1)
     return value
 
 

@@ -150,7 +150,7 @@ def read_csv(
     mapping: Sequence[str] = (),
 ) -> list[Incoming]:
     """Every row's call; every bad row of the file is told at once (SourceProblems)."""
-    text, sep = _separator_line(text)
+    text, sep = _separator_line(text, name)
     sep = sep or _dialect(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     rows: list[list[str]] = []
@@ -179,17 +179,27 @@ def read_csv(
         problems += wrong
         if new is not None:
             # rows that share an identifier (or an id) are one call's deadlines
-            calls.add(new, key=new.call.identifier or (new.call.id if new.explicit_id else None))
+            ident = new.call.identifier
+            calls.add(
+                new, key=ident.casefold() if ident else (new.call.id if new.explicit_id else None)
+            )
     raise_all(name, problems)
     return calls.calls
 
 
-def _separator_line(text: str) -> tuple[str, str | None]:
-    """The text without Excel's ``sep=;`` first line, and the separator it names."""
-    found = re.match(r"\ufeff?sep=(.)[ \t]*(\r\n|\n|\r|$)", text, re.IGNORECASE)
+def _separator_line(text: str, name: str = "") -> tuple[str, str | None]:
+    """The text without Excel's ``sep=;`` first line (``"sep=;"`` when a program
+    quoted it), and the separator it names."""
+    found = re.match(r'\ufeff?(?:"sep=(.)"|sep=(.))[ \t]*(\r\n|\n|\r|$)', text, re.IGNORECASE)
     if found is None:
+        first = text.lstrip("\ufeff").split("\n", 1)[0].strip().strip('"')
+        if first.lower().startswith("sep="):  # `sep=` or `sep=;;`: which one was meant?
+            raise FundwatchError(
+                f"{name}: the first line '{first}' names no separator",
+                hint="write one character after sep=, such as sep=;",
+            )
         return text, None
-    return text[found.end() :], found[1]
+    return text[found.end() :], found[1] or found[2]
 
 
 def _width_problem(row: list[str], number: int, header: list[str], name: str) -> str:

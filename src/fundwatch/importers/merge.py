@@ -62,8 +62,8 @@ class _Index:
             self.add(call)
 
     def add(self, call: Call) -> None:
-        if call.identifier:
-            self.by_identifier.setdefault(call.identifier, call)
+        if call.identifier:  # any case, as `add` and `show` take it
+            self.by_identifier.setdefault(call.identifier.casefold(), call)
         uid = call.extra.get("uid")
         if isinstance(uid, str):
             self.by_uid.setdefault(uid, call)
@@ -72,8 +72,8 @@ class _Index:
 
     def match(self, new: Incoming) -> Call | None:
         call = new.call
-        if call.identifier and call.identifier in self.by_identifier:
-            return self.by_identifier[call.identifier]
+        if call.identifier and call.identifier.casefold() in self.by_identifier:
+            return self.by_identifier[call.identifier.casefold()]
         if new.uid and new.uid in self.by_uid:
             return self.by_uid[new.uid]
         if new.explicit_id and call.id in self.by_id:
@@ -88,7 +88,8 @@ def _told_apart(call: Call, new: Incoming) -> bool:
     """Two calls that both have an identifier, or both a calendar UID, and differ in it,
     are two calls, whatever their titles and ids say."""
     uid = call.extra.get("uid")
-    if call.identifier and new.call.identifier and call.identifier != new.call.identifier:
+    theirs = new.call.identifier
+    if call.identifier and theirs and call.identifier.casefold() != theirs.casefold():
         return True
     return isinstance(uid, str) and new.uid is not None and uid != new.uid
 
@@ -156,7 +157,12 @@ def updated_call(old: Call, new: Incoming, clock: Clock) -> tuple[Call, list[str
         changes["title"] = inc.title
     for key in ("programme", "identifier", "url", "budget"):
         value = getattr(inc, key)
-        if value is not None and value != getattr(old, key):
+        same = (
+            key == "identifier"
+            and value is not None
+            and value.casefold() == ((old.identifier or "").casefold())
+        )  # the one on the watchlist, written as the user or the portal has it
+        if value is not None and value != getattr(old, key) and not same:
             was = getattr(old, key)
             texts.append(f"{key} {'changed' if was is not None else 'added'}")
             changes[key] = value

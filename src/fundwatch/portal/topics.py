@@ -589,12 +589,8 @@ def _bulk_entry(entry: Any, ctx: str) -> Topic:
 
 
 def topic_to_call(topic: Topic, call_id: str, *, now: datetime | None = None) -> Call:
-    """A watchlist call filled from a topic (for `watch`); the user's fields stay empty."""
-    if not topic.deadlines:
-        raise FundwatchError(
-            f"{topic.identifier} has no deadline on the portal",
-            hint="add it by hand: fundwatch add TITLE --deadline WHEN --identifier ID",
-        )
+    """A watchlist call filled from a topic (for `watch`); the user's fields stay empty.
+    A forthcoming topic without a deadline yet is kept as such (TBC): `sync` fills it in."""
     from fundwatch.domain.fields import read_call
 
     raw = {

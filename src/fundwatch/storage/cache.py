@@ -34,7 +34,7 @@ from fundwatch.storage.settings import cache_dir
 # What the entries look like: a change of fields makes old entries stale even when the
 # version number did not move (an editable install). MAGIC changes with the encoding
 # (entries of versions that pickled their calls are never read).
-MAGIC = "fundwatch-cache-2"
+MAGIC = "fundwatch-cache-3"
 LAYOUT = (Call._fields, Deadline._fields)
 
 # All-day deadlines are indexed at 00:00 UTC of their date; the display zone can be
@@ -148,11 +148,17 @@ _DEADLINE_FIELDS = ("at", "timezone", "label", "extra")
 
 
 def _when(value: date | datetime | None) -> str | None:
+    if isinstance(value, datetime) and value.fold:
+        return value.isoformat() + "|1"  # the second 02:30 of the night the clocks go back
     return None if value is None else value.isoformat()
 
 
 def _when_of(text: str) -> date | datetime:
-    return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    if text.endswith("|1"):
+        return datetime.fromisoformat(text[:-2]).replace(fold=1)
+    return datetime.fromisoformat(text)
 
 
 def _row(call: Call) -> tuple[Any, ...]:

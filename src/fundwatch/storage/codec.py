@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from fundwatch.domain.errors import BadValue, NotFound, WatchlistError
 from fundwatch.domain.model import ID_PATTERN, Call, Deadline, slugify, unique_id
+from fundwatch.domain.timeutil import When, localize
 
 FORMAT_VERSION = 1
 LOCK_TIMEOUT = 30.0
@@ -63,14 +64,18 @@ class Watchlist:
         raise NotFound(f"no call with id '{call_id}'", hint="`fundwatch list` shows the ids")
 
     def find(self, key: str) -> Call:
-        """The call ``key`` names: its id, its official identifier (any case), or the
+        """The call ``key`` names: its id or its official identifier (any case), or the
         start of one id alone (``eic-acc`` for ``eic-accelerator-2027``)."""
         key = key.strip()
         for call in self.calls:
             if call.id == key:
                 return call
         folded = key.casefold()
-        found = [c for c in self.calls if c.identifier and c.identifier.casefold() == folded]
+        # `LAB` is lab, not lab2; an id and another call's identifier alike: both are told
+        found = [
+            c for c in self.calls
+            if c.id.casefold() == folded or (c.identifier or "").casefold() == folded
+        ]  # fmt: skip
         if not found and folded:
             found = [c for c in self.calls if c.id.casefold().startswith(folded)]
         if len(found) == 1:
@@ -383,7 +388,7 @@ def call_to_dict(call: Call) -> dict[str, Any]:
     if not ds:
         pass  # no deadline yet (TBC)
     elif len(ds) == 1 and not ds[0].label and ds[0].timezone == call.timezone and not ds[0].extra:
-        out["deadline"] = ds[0].at
+        out["deadline"] = _written_at(ds[0])
     else:
         out["deadlines"] = [_deadline_to_dict(d, call.timezone) for d in ds]
     if call.notes:
@@ -403,8 +408,20 @@ def call_to_dict(call: Call) -> dict[str, Any]:
     return out
 
 
+def _written_at(d: Deadline) -> When:
+    """The deadline's local time as the file keeps it; in the hour that repeats when
+    the clocks go back, the second one carries its offset (a plain local time reads
+    back as the first)."""
+    at = d.at
+    if isinstance(at, datetime) and at.fold:
+        first = localize(at.replace(fold=0), d.timezone)
+        if localize(at, d.timezone).utcoffset() != first.utcoffset():
+            return localize(at, d.timezone)
+    return at
+
+
 def _deadline_to_dict(d: Deadline, call_tz: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"at": d.at}
+    out: dict[str, Any] = {"at": _written_at(d)}
     if d.label:
         out["label"] = d.label
     if d.timezone != call_tz:

@@ -492,7 +492,6 @@ def watch(
     unknown = [i for i in wanted if i not in found]
 
     added: list[str] = []
-    undated: list[str] = []
     with store.transaction(path, create=True) as watchlist:
         owners = _owners(watchlist.calls)  # another process may have added some meanwhile
         taken = watchlist.ids()
@@ -501,14 +500,11 @@ def watch(
                 watched.append(identifier)
                 continue
             call = _new_call(session, topic, taken)
-            if call is None:
-                undated.append(identifier)
-                continue
             watchlist.calls.append(call)
             taken.add(call.id)
             owners[topic.identifier.casefold()] = call.id
             added.append(call.id)
-        problems = _problems(unknown, watched, undated, owners)
+        problems = _problems(unknown, watched, owners)
         if not added:  # raised inside: nothing is written, not even a new empty file
             raise FundwatchError("; ".join(problems) or "nothing to add", hint=_hint(unknown))
     for problem in problems:
@@ -577,33 +573,24 @@ def _owners(calls: Iterable[Call]) -> dict[str, str]:
     return {c.identifier.casefold(): c.id for c in calls if c.identifier}
 
 
-def _new_call(session: Session, topic: Topic, taken: set[str]) -> Call | None:
-    """The call for a topic, its id the identifier as a slug; None without a deadline."""
+def _new_call(session: Session, topic: Topic, taken: set[str]) -> Call:
+    """The call for a topic, its id the identifier as a slug (no deadline yet: TBC)."""
     from fundwatch.domain.fields import restamp
     from fundwatch.domain.model import slugify, unique_id
     from fundwatch.portal.topics import topic_to_call
 
-    if not topic.deadlines:
-        return None
     now = session.clock.now
     call_id = unique_id(slugify(topic.identifier, limit=ID_LENGTH), taken)
     return restamp(topic_to_call(topic, call_id, now=now), now)
 
 
-def _problems(
-    unknown: list[str], watched: list[str], undated: list[str], owners: dict[str, str]
-) -> list[str]:
+def _problems(unknown: list[str], watched: list[str], owners: dict[str, str]) -> list[str]:
     problems = []
     if unknown:
         problems.append("the portal does not know " + ", ".join(unknown))
     if watched:
         shown = [f"{i} (as '{owners.get(i.casefold(), '?')}')" for i in watched]
         problems.append("already watched: " + ", ".join(shown))
-    if undated:
-        problems.append(
-            "no deadline on the portal for " + ", ".join(undated)
-            + " (add it by hand: fundwatch add TITLE --deadline WHEN --identifier ID)"
-        )  # fmt: skip
     return problems
 
 

@@ -245,12 +245,13 @@ def edit(
             _identifier_free(new.identifier, watchlist.calls, mine=call.id)
         if given.deadlines:
             lines += edits.changes(call.deadlines, new.deadlines)
-        for text in set_deadline or ():
-            new, said = edits.set_deadline(new, text, default_time)
-            lines += said
+        # drops first: `--drop-deadline X --set-deadline X=WHEN` puts X back as given
+        before = new.deadlines
         for label in drop_deadline or ():
-            new, said = edits.drop_deadline(new, label)
-            lines += said
+            new = edits.drop_deadline(new, label)
+        for text in set_deadline or ():
+            new = edits.set_deadline(new, text, default_time)
+        lines += edits.changes(before, new.deadlines)
         if new.deadlines != call.deadlines or new.opens != call.opens:
             check_opening(new)
         if new.deadlines != call.deadlines and "deadlines" not in changed:
