@@ -68,7 +68,7 @@ def place() -> Iterator[Path]:
     home = top / "home"
     home.mkdir()
     os.chown(home, OWNER, OWNER)
-    shared = top / "shared"
+    shared = top / "common"
     shared.mkdir()
     shared.chmod(0o1777)
     try:
@@ -96,7 +96,7 @@ def _own(path: Path, uid: int, gid: int, mode: int) -> None:
 
 @ROOT_ONLY
 def test_a_planted_backup_link_is_replaced_by_name_never_followed(place):
-    home, shared = place / "home", place / "shared"
+    home, shared = place / "home", place / "common"
     bashrc = home / ".bashrc"
     bashrc.write_text("export PS1='owner'\n")
     _own(bashrc, OWNER, OWNER, 0o644)
@@ -121,7 +121,7 @@ def test_a_planted_backup_link_is_replaced_by_name_never_followed(place):
 
 @ROOT_ONLY
 def test_a_planted_lock_link_is_refused_in_one_line_its_target_untouched(place):
-    home, shared = place / "home", place / "shared"
+    home, shared = place / "home", place / "common"
     bashrc = home / ".bashrc"
     bashrc.write_text("export PS1='owner'\n")
     _own(bashrc, OWNER, OWNER, 0o644)
@@ -152,7 +152,7 @@ def _owner_name(uid: int) -> str:
 
 @ROOT_ONLY
 def test_a_planted_output_link_is_never_followed(place):
-    home, shared = place / "home", place / "shared"
+    home, shared = place / "home", place / "common"
     profile = home / ".profile"
     profile.write_text("PATH=/usr/bin\n")
     _own(profile, OWNER, OWNER, 0o644)
@@ -172,7 +172,7 @@ def test_a_planted_output_link_is_never_followed(place):
 
 @ROOT_ONLY
 def test_a_watchlist_link_is_followed_only_when_the_user_owns_it(place):
-    home, shared = place / "home", place / "shared"
+    home, shared = place / "home", place / "common"
     real = home / "calls.toml"
     real.write_text(TEXT)
     _own(real, OWNER, OWNER, 0o644)
@@ -330,7 +330,7 @@ def test_the_cache_is_not_readable_by_another_user(place, monkeypatch):
 def test_entries_another_user_planted_are_ignored_and_rebuilt(place):
     import marshal
 
-    home, shared = place / "home", place / "shared"
+    home, shared = place / "home", place / "common"
     watch = home / "calls.toml"
     watch.write_text(SECRET)
     _own(watch, OWNER, OWNER, 0o644)
