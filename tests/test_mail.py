@@ -81,7 +81,7 @@ def test_mail_has_both_parts_and_proper_headers(fw, fw_env, sample, smtpd):
     assert rcpt == ["you@example.org", "them@example.org"]
     text = fw("remind", "--as-of", AS_OF, "--format", "text").out
     html = fw("remind", "--as-of", AS_OF, "--format", "html").out
-    assert msg["Subject"] == text.splitlines()[0] == "Funding deadlines: 2 deadlines within 14d"
+    assert msg["Subject"] == text.splitlines()[0] == "Funding deadlines: 2 due within 14d"
     assert msg["From"] == "Cluster office <office@example.org>"
     assert msg["To"] == "you@example.org, them@example.org"
     assert email.utils.parsedate_to_datetime(msg["Date"]).tzinfo is not None
@@ -119,7 +119,7 @@ def test_a_title_cannot_inject_headers(fw, fw_env, watchlist, smtpd):
     rcpt, msg = smtpd.messages[0]
     assert rcpt == ["you@example.org"]
     assert msg["Bcc"] is None
-    assert msg.get_all("Subject") == ["Funding deadlines: 1 deadline within 14d"]
+    assert msg.get_all("Subject") == ["Funding deadlines: 1 due within 14d"]
     plain = next(msg.iter_parts()).get_content()
     assert "Grant Bcc: victim@example.net Subject: pwned" in plain  # in the body, one line
 

@@ -303,7 +303,7 @@ EXPECTED_JSON = {
 }
 
 EXPECTED_TEXT = """\
-Funding deadlines: 6 deadlines within 14d, 1 today, 1 call opening
+Funding deadlines: 6 due within 14d, 1 today, 1 call opening
 Times in Europe/Brussels, as of Tue 10 Nov 2026 00:00
 
 Due today
@@ -680,7 +680,7 @@ def test_text_shows_both_zones_when_they_differ(fw, reminder_list):
     r = ok(fw("remind", "--as-of", AS_OF, env={"TZ": KYIV}))
     lines = [" ".join(line.split()) for line in r.out.splitlines()]
     assert lines[:2] == [
-        "Funding deadlines: 7 deadlines within 14d, 2 today, 1 call opening",
+        "Funding deadlines: 7 due within 14d, 2 today, 1 call opening",
         "Times in Europe/Kyiv, as of Tue 10 Nov 2026 00:00",
     ]
     # a Brussels call's all-day deadline: still today at 00:00 in Kyiv (23:00 in Brussels),
@@ -824,7 +824,7 @@ def test_exit_code_is_0_when_something_is_due(fw, watchlist):
     path = write(watchlist, QUIET.replace("2026-11-25", "2026-11-24"))  # day 14
     r = ok(fw("remind", "--file", path, "--as-of", AS_OF, "--exit-code"))
     assert r.err == ""
-    assert r.out.startswith("Funding deadlines: 1 deadline within 14d\n")
+    assert r.out.startswith("Funding deadlines: 1 due within 14d\n")
     r = ok(fw("remind", "--file", path, "--as-of", "2026-11-24", "--exit-code"))
     assert "\nDue today\n" in r.out
 
@@ -835,7 +835,7 @@ def test_an_opening_or_a_change_prints_but_nothing_is_due(fw, watchlist):
     r = fw("remind", "--file", opening, "--as-of", AS_OF, "--exit-code")
     assert (r.code, r.err) == (3, "")
     assert r.out == (
-        "Funding deadlines: 0 deadlines within 14d, 1 call opening\n"
+        "Funding deadlines: 0 due within 14d, 1 call opening\n"
         "Times in Europe/Brussels, as of Tue 10 Nov 2026 00:00\n"
         "\n"
         "Opening within 14d\n"
@@ -849,7 +849,7 @@ def test_an_opening_or_a_change_prints_but_nothing_is_due(fw, watchlist):
     r = fw("remind", "--file", changed, "--as-of", AS_OF, "--exit-code")
     assert (r.code, r.err) == (3, "")
     assert r.out == (
-        "Funding deadlines: 0 deadlines within 14d\n"
+        "Funding deadlines: 0 due within 14d\n"
         "Times in Europe/Brussels, as of Tue 10 Nov 2026 00:00\n"
         "\n"
         "Changed at the last portal sync (Mon 9 Nov 2026 17:30)\n"
@@ -1088,9 +1088,7 @@ def test_html_is_one_self_contained_escaped_page(fw, hostile):
         "Due today", "Week 46, 9-15 Nov 2026", "Opening within 14d",
         "Changed at the last portal sync (Fri 6 Nov 2026 09:00)",
     ]  # fmt: skip
-    assert page.texts["title"] == [
-        "Funding deadlines: 3 deadlines within 14d, 1 today, 1 call opening"
-    ]
+    assert page.texts["title"] == ["Funding deadlines: 3 due within 14d, 1 today, 1 call opening"]
     assert page.texts["th"][:6] == ["Deadline", "Left", "Call", "Stage", "Programme",
                                     "Identifier"]  # fmt: skip
 

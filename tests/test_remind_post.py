@@ -16,7 +16,7 @@ def test_posts_once_to_the_webhook_and_prints_nothing(fw, sample, server):
     assert seen.method == "POST" and seen.path == f"/hooks/T000/{SECRET}"
     # /hooks/<id>/<token> is Rocket.Chat: {"text"}, aligned text in a code block
     text = json.loads(seen.body)["text"]
-    assert text.startswith("```\nFunding deadlines: 3 deadlines within 30d")
+    assert text.startswith("```\nFunding deadlines: 3 due within 30d")
     assert "Accelerating uptake through open proposals" in text
 
 
@@ -31,7 +31,7 @@ def test_webhook_from_the_environment_and_slack_gets_a_code_block(fw, sample, se
     r = fw(*REMIND, "--post", "--post-format", "slack", env={"FUNDWATCH_WEBHOOK": server.url()})
     assert r.code == 0, r.err
     text = json.loads(server.requests[0].body)["text"]
-    assert text.startswith("```\nFunding deadlines: 3 deadlines within 30d")
+    assert text.startswith("```\nFunding deadlines: 3 due within 30d")
     assert text.endswith("```")
 
 

@@ -51,7 +51,7 @@ def render(reminder: Reminder, fmt: str) -> str:
 
 def headline(r: Reminder) -> str:
     due = len(r.today) + sum(len(w.rows) for w in r.weeks)
-    parts = [f"{due} deadline{'s' * (due != 1)} within {r.within}"]
+    parts = [f"{due} due within {r.within}"]
     if r.today:
         parts.append(f"{len(r.today)} today")
     if r.opening:
