@@ -17,9 +17,9 @@ for every command, and written by fundwatch alone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 KEEP_DAYS = 90
 TABLE = "calendar"
@@ -90,6 +90,51 @@ def stamp_text(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+class Record(Protocol):
+    def dumps(self) -> str: ...
+
+
+R = TypeVar("R")
+
+
+def records(
+    extra: Mapping[str, Any], path: tuple[str, ...], loads: Callable[[Any], R | None]
+) -> dict[str, R]:
+    """The records kept as ``uid = "text"`` in the table at ``path`` of a watchlist's
+    top-level keys (``[calendar.events]``, ``[calendar.caldav."URL"]``); a record that
+    does not read is left out (it is rebuilt)."""
+    node: Any = extra
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    found: dict[str, R] = {}
+    if isinstance(node, dict):
+        for uid, text in node.items():
+            value = loads(text)
+            if value is not None:
+                found[uid] = value
+    return found
+
+
+def store_records(
+    extra: dict[str, Any], path: tuple[str, ...], entries: Mapping[str, Record]
+) -> None:
+    """Write records into the table at ``path`` (sorted by UID: stable diffs); tables left
+    empty are removed, so a watchlist that never published gains no keys."""
+    key, rest = path[0], path[1:]
+    if rest:
+        child = extra.get(key)
+        child = dict(child) if isinstance(child, dict) else {}
+        store_records(child, rest, entries)
+        if child:
+            extra[key] = child
+        else:
+            extra.pop(key, None)
+    elif entries:
+        extra[key] = {uid: entries[uid].dumps() for uid in sorted(entries)}
+    else:
+        extra.pop(key, None)
+
+
 class Ledger:
     """The records, changed in place by the calendar writer (output.calendar.build);
     ``changed`` tells whether the watchlist needs writing."""
@@ -101,15 +146,7 @@ class Ledger:
     @classmethod
     def of(cls, extra: Mapping[str, Any]) -> Ledger:
         """The records in a watchlist's top-level keys (``Watchlist.extra``)."""
-        table = extra.get(TABLE)
-        raw = table.get(EVENTS) if isinstance(table, dict) else None
-        entries: dict[str, Entry] = {}
-        if isinstance(raw, dict):
-            for uid, text in raw.items():
-                entry = Entry.loads(text)
-                if entry is not None:
-                    entries[uid] = entry
-        return cls(entries)
+        return cls(records(extra, (TABLE, EVENTS), Entry.loads))
 
     @property
     def changed(self) -> bool:
@@ -117,16 +154,7 @@ class Ledger:
 
     def store(self, extra: dict[str, Any]) -> None:
         """Write the records into a watchlist's top-level keys (sorted: stable diffs)."""
-        table = extra.get(TABLE)
-        table = dict(table) if isinstance(table, dict) else {}
-        if self.entries:
-            table[EVENTS] = {uid: self.entries[uid].dumps() for uid in sorted(self.entries)}
-        else:
-            table.pop(EVENTS, None)
-        if table:
-            extra[TABLE] = table
-        else:
-            extra.pop(TABLE, None)
+        store_records(extra, (TABLE, EVENTS), self.entries)
 
     def expired(self, entry: Entry, today: date) -> bool:
         gone = entry.gone_day()

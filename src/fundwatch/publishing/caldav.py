@@ -442,32 +442,13 @@ def sync(
 
 
 def state_of(extra: Mapping[str, Any], url: str) -> dict[str, Written]:
-    table = extra.get("calendar")
-    targets = table.get("caldav") if isinstance(table, dict) else None
-    raw = targets.get(url) if isinstance(targets, dict) else None
-    state: dict[str, Written] = {}
-    if isinstance(raw, dict):
-        for uid, text in raw.items():
-            written = Written.loads(text)
-            if written is not None:
-                state[uid] = written
-    return state
+    """What this watchlist wrote to the collection at ``url`` (``[calendar.caldav."URL"]``)."""
+    from fundwatch.output.ledger import TABLE, records
+
+    return records(extra, (TABLE, "caldav", url), Written.loads)
 
 
 def store_state(extra: dict[str, Any], url: str, state: Mapping[str, Written]) -> None:
-    table = extra.get("calendar")
-    table = dict(table) if isinstance(table, dict) else {}
-    targets = table.get("caldav")
-    targets = dict(targets) if isinstance(targets, dict) else {}
-    if state:
-        targets[url] = {uid: state[uid].dumps() for uid in sorted(state)}
-    else:
-        targets.pop(url, None)
-    if targets:
-        table["caldav"] = targets
-    else:
-        table.pop("caldav", None)
-    if table:
-        extra["calendar"] = table
-    else:
-        extra.pop("calendar", None)
+    from fundwatch.output.ledger import TABLE, store_records
+
+    store_records(extra, (TABLE, "caldav", url), state)
