@@ -6,26 +6,19 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import ACCELERATOR_2027
 
 AS_OF = ("--as-of", "2026-12-01")
 
-WATCHLIST = """version = 1
-
-[[calls]]
-id = "eic-accelerator-2027"
-title = "EIC Accelerator 2027"
-identifier = "HORIZON-EIC-2027-ACCELERATOR-01"
-deadlines = [
-    { at = 2027-01-07T17:00:00, label = "Cut-off 1" },
-    { at = 2027-03-04T17:00:00, label = "Cut-off 2" },
-    { at = 2027-09-02T17:00:00, label = "Cut-off 3" },
-]
-
+WATCHLIST = (
+    ACCELERATOR_2027
+    + """
 [[calls]]
 id = "eic-pathfinder-2027"
 title = "EIC Pathfinder 2027"
 deadline = 2027-05-05
 """
+)
 
 
 @pytest.fixture

@@ -5,20 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from helpers import ACCELERATOR_2027 as ACCELERATOR
+
 AS_OF = ("--as-of", "2026-12-10")
-
-ACCELERATOR = """version = 1
-
-[[calls]]
-id = "eic-accelerator-2027"
-title = "EIC Accelerator 2027"
-identifier = "HORIZON-EIC-2027-ACCELERATOR-01"
-deadlines = [
-    { at = 2027-01-07T17:00:00, label = "Cut-off 1" },
-    { at = 2027-03-04T17:00:00, label = "Cut-off 2" },
-    { at = 2027-09-02T17:00:00, label = "Cut-off 3" },
-]
-"""
 
 
 def _write(fw_env, text: str = ACCELERATOR) -> None:
