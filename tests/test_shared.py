@@ -91,18 +91,23 @@ def _own(path: Path, uid: int, gid: int, mode: int) -> None:
         path.chmod(mode)
 
 
+def _owner_files(place: Path) -> tuple[Path, Path, Path]:
+    """The owner's ~/.bashrc (an attacker's target) and watchlist in the shared folder."""
+    bashrc = place / "home" / ".bashrc"
+    bashrc.write_text("export PS1='owner'\n")
+    _own(bashrc, OWNER, OWNER, 0o644)
+    watch = place / "common" / "calls.toml"
+    watch.write_text(TEXT)
+    _own(watch, OWNER, OWNER, 0o644)
+    return watch.parent, bashrc, watch
+
+
 # --- 1. symlink clobber ------------------------------------------------------------------
 
 
 @ROOT_ONLY
 def test_a_planted_backup_link_is_replaced_by_name_never_followed(place):
-    home, shared = place / "home", place / "common"
-    bashrc = home / ".bashrc"
-    bashrc.write_text("export PS1='owner'\n")
-    _own(bashrc, OWNER, OWNER, 0o644)
-    watch = shared / "calls.toml"
-    watch.write_text(TEXT)
-    _own(watch, OWNER, OWNER, 0o644)
+    shared, bashrc, watch = _owner_files(place)
     bak = shared / "calls.toml.bak"
     assert as_user(ATTACKER, lambda: os.symlink(bashrc, bak)) == (0, "")
     code, said = as_user(OWNER, _add(watch, "b"))
@@ -121,13 +126,7 @@ def test_a_planted_backup_link_is_replaced_by_name_never_followed(place):
 
 @ROOT_ONLY
 def test_a_planted_lock_link_is_refused_in_one_line_its_target_untouched(place):
-    home, shared = place / "home", place / "common"
-    bashrc = home / ".bashrc"
-    bashrc.write_text("export PS1='owner'\n")
-    _own(bashrc, OWNER, OWNER, 0o644)
-    watch = shared / "calls.toml"
-    watch.write_text(TEXT)
-    _own(watch, OWNER, OWNER, 0o644)
+    shared, bashrc, watch = _owner_files(place)
     lock = shared / "calls.toml.lock"
     assert as_user(ATTACKER, lambda: os.symlink(bashrc, lock)) == (0, "")
     code, said = as_user(OWNER, _add(watch, "b"))
